@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Forwarders to static inline functions and macros; see helpers.h. */
+#include <linux/ftrace.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <asm/cpufeature.h>
+#include <asm/ibt.h>
+#include <linux/rcupdate_wait.h>
+#include <linux/sched/task.h>
+#include "helpers.h"
+
+bool nfw_in_task(void)
+{
+	return in_task();
+}
+
+struct pt_regs *nfw_ftrace_get_regs(struct ftrace_regs *fregs)
+{
+	return ftrace_get_regs(fregs);
+}
+
+void nfw_get_task_struct(struct task_struct *t)
+{
+	get_task_struct(t);
+}
+
+void nfw_put_task_struct(struct task_struct *t)
+{
+	put_task_struct(t);
+}
+
+void nfw_mutex_lock(struct mutex *lock)
+{
+	mutex_lock(lock);
+}
+
+void nfw_synchronize_rcu_tasks(void)
+{
+	synchronize_rcu_tasks();
+}
+
+long nfw_retry_wait(long timeout)
+{
+	__set_current_state(TASK_UNINTERRUPTIBLE);
+	return io_schedule_timeout(timeout);
+}
+
+bool nfw_ibt_enforced(void)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	return cpu_feature_enabled(X86_FEATURE_IBT);
+#else
+	return false;
+#endif
+}
+
+bool nfw_starts_with_endbr(const void *addr)
+{
+#ifdef CONFIG_X86_KERNEL_IBT
+	u32 insn;
+
+	if (get_kernel_nofault(insn, addr))
+		return false;
+	return is_endbr(insn);
+#else
+	return true;
+#endif
+}

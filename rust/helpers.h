@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few kernel static inline functions and macros the Rust code needs.
+ * Each helper is a one-line forwarder; all logic lives in Rust.
+ */
+#ifndef NFW_HELPERS_H
+#define NFW_HELPERS_H
+
+#include <linux/types.h>
+
+struct task_struct;
+struct ftrace_regs;
+struct pt_regs;
+struct mutex;
+
+/* in_task(): true in process context (not hard/soft irq, not NMI). */
+bool nfw_in_task(void);
+/* ftrace_get_regs(): the saved registers of an FTRACE_OPS_FL_SAVE_REGS callback. */
+struct pt_regs *nfw_ftrace_get_regs(struct ftrace_regs *fregs);
+/* get_task_struct()/put_task_struct(). */
+void nfw_get_task_struct(struct task_struct *t);
+void nfw_put_task_struct(struct task_struct *t);
+/* mutex_lock() is a macro under lockdep. */
+void nfw_mutex_lock(struct mutex *lock);
+/* synchronize_rcu_tasks() is a macro for synchronize_rcu() without TASKS_RCU. */
+void nfw_synchronize_rcu_tasks(void);
+/* memalloc_retry_wait()'s sleep: TASK_UNINTERRUPTIBLE + io_schedule_timeout(). */
+long nfw_retry_wait(long timeout);
+/* The CPU enforces Indirect Branch Tracking (cpu_feature_enabled(X86_FEATURE_IBT)). */
+bool nfw_ibt_enforced(void);
+/* is_endbr() on the first instruction at addr (read with get_kernel_nofault). */
+bool nfw_starts_with_endbr(const void *addr);
+
+#endif

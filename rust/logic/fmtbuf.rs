@@ -1,0 +1,92 @@
+//! A [`core::fmt::Write`] sink over a fixed byte buffer that truncates instead of failing.
+//!
+//! Used to fill sysfs `show` buffers (`PAGE_SIZE` bytes) and log lines
+//! without allocation.
+
+use core::fmt;
+
+/// A truncating [`fmt::Write`] over `&mut [u8]`.
+///
+/// Writes never fail: whatever does not fit is dropped and
+/// [`FmtBuf::truncated`] becomes true. Truncation happens at a UTF-8
+/// character boundary, so [`FmtBuf::as_bytes`] is always valid UTF-8, and
+/// once a write has been truncated every later write is dropped too (the
+/// contents stay a prefix of what was written).
+#[derive(Debug)]
+pub struct FmtBuf<'a> {
+    /// The destination; its length is the capacity.
+    buf: &'a mut [u8],
+    /// Number of bytes of `buf` written so far.
+    len: usize,
+    /// Whether some output was dropped.
+    truncated: bool,
+}
+
+impl<'a> FmtBuf<'a> {
+    /// Creates an empty writer over `buf` (whose whole length is the capacity).
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        FmtBuf {
+            buf,
+            len: 0,
+            truncated: false,
+        }
+    }
+
+    /// Returns the number of bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns whether nothing has been written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Returns the capacity (length of the underlying buffer).
+    pub fn capacity(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Returns whether some output was dropped because the buffer was full.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    /// Returns the bytes written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Returns the text written so far.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+}
+
+impl fmt::Write for FmtBuf<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.truncated {
+            return Ok(());
+        }
+        let room = self.buf.len().saturating_sub(self.len);
+        let mut take = s.len();
+        if take > room {
+            self.truncated = true;
+            take = room;
+            while take > 0 && !s.is_char_boundary(take) {
+                take = take.saturating_sub(1);
+            }
+        }
+        let end = self.len.saturating_add(take);
+        if let (Some(dst), Some(src)) = (self.buf.get_mut(self.len..end), s.as_bytes().get(..take))
+        {
+            // Not `copy_from_slice`: its length-mismatch panic path is a
+            // function the kernel's objtool of 6.12 does not know as noreturn.
+            for (d, s) in dst.iter_mut().zip(src) {
+                *d = *s;
+            }
+            self.len = end;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A small ring of recently ended stalls (those that were reported), with
+//! their timestamps, for the `recent` sysfs file.
+//!
+//! Written lock-free from the slow-path return hook; each entry has a
+//! sequence count so readers skip entries that are being rewritten.
+
+use crate::logic::gfp::Gfp;
+use crate::track::Snapshot;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Number of ended stalls remembered.
+const LEN: usize = 64;
+
+/// One ended stall.
+///
+/// # Invariants
+///
+/// `seq` is odd while a writer fills the entry in.
+struct Entry {
+    seq: AtomicU32,
+    pid: AtomicU32,
+    comm: [AtomicU64; 2],
+    gfp: AtomicU32,
+    order_kind: AtomicU32,
+    start_ns: AtomicU64,
+    first_report_ns: AtomicU64,
+    end_ns: AtomicU64,
+    rounds: AtomicU32,
+    sleeps: AtomicU32,
+}
+
+impl Entry {
+    const fn new() -> Self {
+        Self {
+            seq: AtomicU32::new(0),
+            pid: AtomicU32::new(0),
+            comm: [AtomicU64::new(0), AtomicU64::new(0)],
+            gfp: AtomicU32::new(0),
+            order_kind: AtomicU32::new(0),
+            start_ns: AtomicU64::new(0),
+            first_report_ns: AtomicU64::new(0),
+            end_ns: AtomicU64::new(0),
+            rounds: AtomicU32::new(0),
+            sleeps: AtomicU32::new(0),
+        }
+    }
+}
+
+static RING: [Entry; LEN] = [const { Entry::new() }; LEN];
+static HEAD: AtomicU64 = AtomicU64::new(0);
+
+/// Records an ended stall (called from the slow-path return hook).
+pub(crate) fn push(s: &Snapshot, first_report_ns: u64, end_ns: u64) {
+    let n = HEAD.fetch_add(1, Ordering::Relaxed);
+    let e = &RING[(n % LEN as u64) as usize];
+    // INVARIANT: odd while we write.
+    let seq = e.seq.fetch_add(1, Ordering::AcqRel);
+    if seq & 1 != 0 {
+        // Another writer lapped the ring onto this entry; let it finish.
+        e.seq.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
+    core::sync::atomic::fence(Ordering::Release);
+    e.pid.store(s.pid as u32, Ordering::Relaxed);
+    let c = s.comm.pack();
+    e.comm[0].store(c[0], Ordering::Relaxed);
+    e.comm[1].store(c[1], Ordering::Relaxed);
+    e.gfp.store(s.gfp, Ordering::Relaxed);
+    e.order_kind
+        .store((s.order << 8) | s.kind as u32, Ordering::Relaxed);
+    e.start_ns.store(s.start_ns, Ordering::Relaxed);
+    e.first_report_ns.store(first_report_ns, Ordering::Relaxed);
+    e.end_ns.store(end_ns, Ordering::Relaxed);
+    e.rounds.store(s.rounds, Ordering::Relaxed);
+    e.sleeps.store(s.sleeps, Ordering::Relaxed);
+    e.seq.store(seq.wrapping_add(2), Ordering::Release);
+}
+
+/// Writes the ring, oldest first, one line per ended stall.
+pub(crate) fn show(w: &mut impl Write) -> core::fmt::Result {
+    writeln!(
+        w,
+        "pid comm kind order gfp start_ns first_report_ns end_ns ms retries sleeps"
+    )?;
+    let head = HEAD.load(Ordering::Relaxed);
+    let first = head.saturating_sub(LEN as u64);
+    for n in first..head {
+        let e = &RING[(n % LEN as u64) as usize];
+        let seq = e.seq.load(Ordering::Acquire);
+        if seq & 1 != 0 || seq == 0 {
+            continue;
+        }
+        let pid = e.pid.load(Ordering::Relaxed);
+        let comm = crate::sys::Comm::unpack([
+            e.comm[0].load(Ordering::Relaxed),
+            e.comm[1].load(Ordering::Relaxed),
+        ]);
+        let gfp = e.gfp.load(Ordering::Relaxed);
+        let ok = e.order_kind.load(Ordering::Relaxed);
+        let start = e.start_ns.load(Ordering::Relaxed);
+        let rep = e.first_report_ns.load(Ordering::Relaxed);
+        let end = e.end_ns.load(Ordering::Relaxed);
+        let rounds = e.rounds.load(Ordering::Relaxed);
+        let sleeps = e.sleeps.load(Ordering::Relaxed);
+        core::sync::atomic::fence(Ordering::Acquire);
+        if e.seq.load(Ordering::Relaxed) != seq {
+            continue;
+        }
+        let kind = crate::track::kind_from(ok & 0xff).as_str();
+        writeln!(
+            w,
+            "{} {} {} {} {} {} {} {} {} {} {}",
+            pid,
+            comm,
+            kind,
+            ok >> 8,
+            Gfp(gfp),
+            start,
+            rep,
+            end,
+            end.saturating_sub(start) / 1_000_000,
+            rounds,
+            sleeps
+        )?;
+    }
+    Ok(())
+}

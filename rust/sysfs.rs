@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/sys/kernel/nofail_watchdog/`: one file per knob (0644, root writes),
+//! and the read-only `stats`, `histogram` (0444), `stalls` and `recent`
+//! (0400: they name other users' tasks).
+
+use crate::bindings as b;
+use crate::config;
+use crate::logic::fmtbuf::FmtBuf;
+use crate::logic::gfp::Gfp;
+use crate::logic::hist;
+use crate::logic::knobs::{self, Knob};
+use crate::logic::stall;
+use crate::sys::{self, KernelCell};
+use crate::track::{self, STATS};
+use crate::watchdog;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicPtr, Ordering};
+use kernel::bindings as kb;
+use kernel::prelude::*;
+
+/// Read-only files after the knobs, in attribute order.
+#[derive(Clone, Copy)]
+enum Info {
+    Stats,
+    Histogram,
+    Stalls,
+    Recent,
+}
+
+const INFOS: [(Info, &core::ffi::CStr, u16); 4] = [
+    (Info::Stats, c"stats", 0o444),
+    (Info::Histogram, c"histogram", 0o444),
+    (Info::Stalls, c"stalls", 0o400),
+    (Info::Recent, c"recent", 0o400),
+];
+
+const N: usize = knobs::COUNT + INFOS.len();
+
+static ATTRS: KernelCell<[b::kobj_attribute; N]> = KernelCell::new(
+    // SAFETY: all-zero is a valid value for this plain C struct (null
+    // pointers, `None` callbacks).
+    unsafe { core::mem::zeroed() },
+);
+static ATTR_PTRS: KernelCell<[*mut b::attribute; N + 1]> =
+    KernelCell::new([core::ptr::null_mut(); N + 1]);
+static GROUP: KernelCell<b::attribute_group> = KernelCell::new(
+    // SAFETY: as above.
+    unsafe { core::mem::zeroed() },
+);
+
+/// The watchdog thread to wake when a knob changes.
+pub(crate) static WAKE: AtomicPtr<kb::task_struct> = AtomicPtr::new(core::ptr::null_mut());
+
+/// The sysfs directory.
+///
+/// # Invariants
+///
+/// `kobj` is a live kobject under `/sys/kernel` with [`GROUP`] created on it.
+pub(crate) struct SysfsDir {
+    kobj: *mut b::kobject,
+}
+
+// SAFETY: the kobject is only used to remove the directory, from any thread.
+unsafe impl Send for SysfsDir {}
+// SAFETY: no method takes `&self` in a way that mutates.
+unsafe impl Sync for SysfsDir {}
+
+impl SysfsDir {
+    /// Creates `/sys/kernel/nofail_watchdog/`.
+    ///
+    /// Must be called once at a time (module init).
+    pub(crate) fn create() -> Result<Self> {
+        // SAFETY: module init runs once; nothing else uses the statics until
+        // the group is created below, and they are not changed afterwards.
+        unsafe {
+            let attrs = &mut *ATTRS.get();
+            let ptrs = &mut *ATTR_PTRS.get();
+            for (i, a) in attrs.iter_mut().enumerate() {
+                let (name, mode): (&core::ffi::CStr, u16) = if i < knobs::COUNT {
+                    (config::CNAMES[i], 0o644)
+                } else {
+                    let (_, n, m) = INFOS[i - knobs::COUNT];
+                    (n, m)
+                };
+                a.attr.name = name.as_ptr().cast();
+                a.attr.mode = mode;
+                a.show = Some(show);
+                a.store = if i < knobs::COUNT { Some(store) } else { None };
+                ptrs[i] = &mut a.attr;
+            }
+            ptrs[N] = core::ptr::null_mut();
+            (*GROUP.get()).attrs = ptrs.as_mut_ptr();
+        }
+        // SAFETY: `kernel_kobj` is the kernel's /sys/kernel kobject.
+        let kobj = unsafe {
+            b::kobject_create_and_add(c"nofail_watchdog".as_ptr().cast(), b::kernel_kobj)
+        };
+        if kobj.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `kobj` is live; the group and its attributes are static.
+        let ret = unsafe { b::sysfs_create_group(kobj, GROUP.get()) };
+        if ret < 0 {
+            // SAFETY: drop the reference from `kobject_create_and_add`.
+            unsafe { b::kobject_put(kobj) };
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: created above.
+        Ok(Self { kobj })
+    }
+}
+
+impl Drop for SysfsDir {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant; removal waits for readers and
+        // writers of the files to finish.
+        unsafe {
+            b::sysfs_remove_group(self.kobj, GROUP.get());
+            b::kobject_put(self.kobj);
+        }
+    }
+}
+
+/// Index of `attr` in [`ATTRS`].
+fn index_of(attr: *const b::kobj_attribute) -> Option<usize> {
+    let base = ATTRS.get() as usize;
+    let off = (attr as usize).checked_sub(base)?;
+    let i = off / core::mem::size_of::<b::kobj_attribute>();
+    (i < N).then_some(i)
+}
+
+/// sysfs `show` of every file.
+///
+/// # Safety
+///
+/// Called by sysfs with one of [`ATTRS`] and a PAGE_SIZE buffer.
+unsafe extern "C" fn show(
+    _kobj: *mut b::kobject,
+    attr: *mut b::kobj_attribute,
+    buf: *mut u8,
+) -> isize {
+    let Some(i) = index_of(attr) else {
+        return EINVAL.to_errno() as isize;
+    };
+    // SAFETY: sysfs passes a zeroed, writable buffer of PAGE_SIZE bytes.
+    let page = unsafe { core::slice::from_raw_parts_mut(buf, kb::PAGE_SIZE) };
+    let mut w = FmtBuf::new(page);
+    let _ = if i < knobs::COUNT {
+        config::format(knobs::ALL[i], &mut w).and_then(|()| w.write_char('\n'))
+    } else {
+        match INFOS[i - knobs::COUNT].0 {
+            Info::Stats => show_stats(&mut w),
+            Info::Histogram => show_histogram(&mut w),
+            Info::Stalls => show_stalls(&mut w),
+            Info::Recent => crate::recent::show(&mut w),
+        }
+    };
+    w.len() as isize
+}
+
+/// sysfs `store` of the knob files.
+///
+/// # Safety
+///
+/// Called by sysfs with one of [`ATTRS`] and `count` readable bytes at `buf`.
+unsafe extern "C" fn store(
+    _kobj: *mut b::kobject,
+    attr: *mut b::kobj_attribute,
+    buf: *const u8,
+    count: usize,
+) -> isize {
+    let Some(k) = index_of(attr).and_then(|i| knobs::ALL.get(i).copied()) else {
+        return EINVAL.to_errno() as isize;
+    };
+    // SAFETY: sysfs passes `count` readable bytes.
+    let input = unsafe { core::slice::from_raw_parts(buf, count) };
+    match config::set(k, input) {
+        Ok(_) => {
+            knob_changed(k);
+            count as isize
+        }
+        Err(_) => EINVAL.to_errno() as isize,
+    }
+}
+
+/// Applies the side effects of a knob change and wakes the watchdog, like
+/// hung_task's knobs do.
+pub(crate) fn knob_changed(k: Knob) {
+    if k == Knob::MaxWarnings {
+        watchdog::RESET_BUDGET.store(true, Ordering::Relaxed);
+    }
+    let t = WAKE.load(Ordering::Acquire);
+    if !t.is_null() {
+        // SAFETY: `WAKE` holds a referenced kthread; it is cleared before
+        // the thread is stopped, and the sysfs files (our only caller at
+        // run time) are removed before that, so `t` is live here.
+        unsafe { kb::wake_up_process(t) };
+    }
+}
+
+fn show_stats(w: &mut impl Write) -> core::fmt::Result {
+    let l = |a: &core::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let policy = config::policy();
+    let now = sys::now_ns();
+    let stalled_now = (0..track::CAPACITY)
+        .filter_map(track::snapshot)
+        .filter(|s| stall::elapsed(now, s.start_ns) >= stall::ms_to_ns(policy.stall_warn_ms))
+        .count();
+    writeln!(w, "stalls_detected {}", l(&STATS.stalls))?;
+    writeln!(w, "stalls_active {}", stalled_now)?;
+    writeln!(w, "stalls_ended {}", l(&STATS.stalls_ended))?;
+    writeln!(w, "longest_stall_ms {}", l(&STATS.longest_ms))?;
+    writeln!(w, "reports {}", l(&STATS.reports))?;
+    writeln!(w, "reports_suppressed {}", l(&STATS.suppressed))?;
+    writeln!(w, "tracked {}", l(&STATS.tracked))?;
+    writeln!(w, "in_flight {}", STATS.active.load(Ordering::Relaxed))?;
+    writeln!(w, "overflow {}", l(&STATS.overflow))?;
+    writeln!(w, "retries {}", l(&STATS.rounds))?;
+    writeln!(w, "backoff_sleeps {}", l(&STATS.sleeps))?;
+    writeln!(w, "backoff_slept_ms {}", l(&STATS.slept_ms))?;
+    writeln!(w, "oom_triggers {}", l(&STATS.oom_triggers))?;
+    writeln!(w, "oom_no_victim {}", l(&STATS.oom_no_victim))?;
+    writeln!(w, "probe_missed {}", crate::probe_missed())
+}
+
+fn show_histogram(w: &mut impl Write) -> core::fmt::Result {
+    let counts: [u64; hist::BUCKETS] =
+        core::array::from_fn(|i| STATS.hist[i].load(Ordering::Relaxed));
+    hist::render(&counts, w)
+}
+
+fn show_stalls(w: &mut impl Write) -> core::fmt::Result {
+    let now = sys::now_ns();
+    writeln!(
+        w,
+        "pid comm kind nofs order ms retries sleeps start_ns first_report_ns gfp"
+    )?;
+    for s in (0..track::CAPACITY).filter_map(track::snapshot) {
+        writeln!(
+            w,
+            "{} {} {} {} {} {} {} {} {} {} {}",
+            s.pid,
+            s.comm,
+            s.kind.as_str(),
+            u8::from(crate::logic::gfp::is_nofs(s.gfp)),
+            s.order,
+            stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC,
+            s.rounds,
+            s.sleeps,
+            s.start_ns,
+            s.first_report_ns,
+            Gfp(s.gfp)
+        )?;
+    }
+    Ok(())
+}

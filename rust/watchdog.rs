@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The watchdog thread, modelled on khungtaskd: it scans the tracked
+//! allocations, reports those stuck longer than `stall_warn_ms` (then every
+//! `warn_interval_ms`, within the `max_warnings` budget) and, for stalls the
+//! OOM killer skips, invokes it after `oom_after_ms`.
+//!
+//! Everything that prints or takes locks happens here, in process context,
+//! never in the hooks. It sleeps until the next thing can become due.
+
+use crate::config;
+use crate::logic::gfp::{self, Gfp, Kind};
+use crate::logic::knobs::Knob;
+use crate::logic::stall::{self, Budget, BudgetDecision, Policy};
+use crate::oom::{OomKiller, Outcome};
+use crate::sys::{self, ThreadBody};
+use crate::track::{self, Snapshot, STATS};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use kernel::prelude::*;
+
+/// The OOM killer, set while the module is loaded.
+pub(crate) static OOM: AtomicPtr<OomKiller> = AtomicPtr::new(core::ptr::null_mut());
+/// Set by a write of `max_warnings`: start a fresh budget.
+pub(crate) static RESET_BUDGET: AtomicBool = AtomicBool::new(false);
+/// Time of the last OOM invocation (0 = never).
+static LAST_OOM_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The watchdog thread's body.
+pub(crate) struct Watchdog;
+
+impl ThreadBody for Watchdog {
+    fn run() {
+        let mut budget = Budget::new(config::get(Knob::MaxWarnings));
+        let mut no_victim_said = false;
+        while !sys::should_stop() {
+            if RESET_BUDGET.swap(false, Ordering::Relaxed) {
+                budget.reset(config::get(Knob::MaxWarnings));
+            }
+            let policy = config::policy();
+            let now = sys::now_ns();
+            let mut next = now.saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
+            let mut oom_candidate: Option<Snapshot> = None;
+            let last_oom = match LAST_OOM_NS.load(Ordering::Relaxed) {
+                0 => None,
+                t => Some(t),
+            };
+            if STATS.active.load(Ordering::Relaxed) > 0 {
+                for idx in 0..track::CAPACITY {
+                    let Some(s) = track::snapshot(idx) else {
+                        continue;
+                    };
+                    check(&s, &policy, now, &mut budget);
+                    let oom_eligible = oom_applies(&s);
+                    if oom_eligible && stall::oom_due(&policy, now, s.start_ns, last_oom) {
+                        // The longest-stuck eligible stall names the trigger.
+                        if oom_candidate.map_or(true, |c| s.start_ns < c.start_ns) {
+                            oom_candidate = Some(s);
+                        }
+                    }
+                    let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
+                    next = next.min(stall::next_deadline(
+                        &policy,
+                        now,
+                        s.start_ns,
+                        last_report,
+                        false,
+                    ));
+                    if oom_eligible {
+                        if let Some(d) = stall::oom_deadline(&policy, s.start_ns, last_oom) {
+                            next = next.min(d.max(now));
+                        }
+                    }
+                }
+            }
+            if let Some(s) = oom_candidate {
+                LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
+                trigger_oom(&s, now, &mut no_victim_said);
+                continue;
+            }
+            if STATS.active.load(Ordering::Relaxed) == 0 {
+                no_victim_said = false;
+            }
+            let wait_ns = next.saturating_sub(sys::now_ns());
+            let ms = wait_ns.div_ceil(1_000_000).clamp(1, u64::from(u32::MAX)) as u32;
+            sys::sleep_interruptible(sys::ms_to_jiffies(ms));
+        }
+    }
+}
+
+/// Whether the OOM trigger applies: a stall that cannot fail and cannot
+/// reach the OOM killer itself (no `__GFP_FS`).
+fn oom_applies(s: &Snapshot) -> bool {
+    s.kind != Kind::Other && gfp::is_nofs(s.gfp)
+}
+
+/// Reports `s` if a report is due.
+fn check(s: &Snapshot, policy: &Policy, now: u64, budget: &mut Budget) {
+    let elapsed_ms = stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC;
+    STATS.longest_ms.fetch_max(elapsed_ms, Ordering::Relaxed);
+    let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
+    if !stall::report_due(policy, now, s.start_ns, last_report) {
+        return;
+    }
+    let first = s.first_report_ns == 0;
+    track::mark_reported(s, now);
+    if first {
+        STATS.stalls.fetch_add(1, Ordering::Relaxed);
+        if config::get(Knob::PanicOnStall) != 0 {
+            panic_on_stall(s, elapsed_ms);
+        }
+    }
+    match budget.take() {
+        BudgetDecision::Print => {
+            STATS.reports.fetch_add(1, Ordering::Relaxed);
+            pr_err!(
+                "INFO: task {}:{} stuck in page allocation for more than {} ms (kind={} order={} gfp={} retries={})\n",
+                s.comm,
+                s.pid,
+                elapsed_ms,
+                s.kind.as_str(),
+                s.order,
+                Gfp(s.gfp),
+                s.rounds
+            );
+            if gfp::is_nofs(s.gfp) {
+                pr_err!(
+                    "      this allocation has no __GFP_FS: the kernel's OOM killer will not act on it\n"
+                );
+            }
+            sys::show_task_stack(s.pid, s.task);
+        }
+        BudgetDecision::AnnounceSuppressed => {
+            STATS.suppressed.fetch_add(1, Ordering::Relaxed);
+            pr_err!(
+                "further stall reports suppressed (max_warnings={}); see /sys/kernel/nofail_watchdog/stats\n",
+                budget.max
+            );
+        }
+        BudgetDecision::Silent => {
+            STATS.suppressed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+fn panic_on_stall(s: &Snapshot, ms: u64) -> ! {
+    let mut buf = [0u8; 160];
+    let mut w = crate::logic::fmtbuf::FmtBuf::new(&mut buf[..159]);
+    let _ = core::fmt::write(
+        &mut w,
+        format_args!(
+            "nofail_watchdog: task {}:{} stuck in page allocation for {} ms (gfp={})",
+            s.comm,
+            s.pid,
+            ms,
+            Gfp(s.gfp)
+        ),
+    );
+    sys::panic(&buf)
+}
+
+/// Invokes the OOM killer on behalf of the stall `s`.
+fn trigger_oom(s: &Snapshot, now: u64, no_victim_said: &mut bool) {
+    let oom = OOM.load(Ordering::Acquire);
+    if oom.is_null() {
+        return;
+    }
+    pr_err!(
+        "triggering OOM kill for task {}:{} stuck {} ms in {} allocation\n",
+        s.comm,
+        s.pid,
+        stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC,
+        Gfp(s.gfp)
+    );
+    STATS.oom_triggers.fetch_add(1, Ordering::Relaxed);
+    // SAFETY: `OOM` points to the module's `OomKiller`, which outlives this
+    // thread (the thread is stopped before it is freed).
+    let outcome = unsafe { (*oom).invoke() };
+    match outcome {
+        Outcome::Killed => *no_victim_said = false,
+        Outcome::VictimPending => {}
+        Outcome::NoneEligible => {
+            STATS.oom_no_victim.fetch_add(1, Ordering::Relaxed);
+            if !*no_victim_said {
+                *no_victim_said = true;
+                pr_err!(
+                    "no task is eligible for the OOM killer; task {}:{} stays stuck, backing off\n",
+                    s.comm,
+                    s.pid
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Build the module (and the test-only modules) out of tree for one kernel.
+# Sources are mirrored into a per-kernel build directory, so builds for the
+# default and debug flavours (whose struct layouts differ) never mix.
+#
+# usage: build-module.sh [--kernel NAME | --kdir DIR] [--clippy] [--tests] [--target T]
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+kernel=default kdir= clippy= tests= target=modules
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=$2; shift ;;
+	--kdir) kdir=$2; shift ;;
+	--clippy) clippy=1 ;;
+	--tests) tests=1 ;;
+	--target) target=$2; shift ;;
+	*) nfw_die "build-module.sh: unknown option $1" ;;
+	esac
+	shift
+done
+
+if [ -n "$kdir" ]; then
+	[ -f "$kdir/Module.symvers" ] || [ -f "$kdir/.config" ] || nfw_die "KDIR=$kdir is not a configured kernel build tree"
+	grep -q '^CONFIG_RUST=y' "$kdir/.config" || nfw_die "KDIR=$kdir: kernel built without CONFIG_RUST"
+	out=$NFW_BUILD/custom
+else
+	kdir=$(bash "$NFW_TOP/scripts/build-kernel.sh" "$kernel")
+	out=$NFW_BUILD/$kernel
+fi
+[ -n "$clippy" ] && out=$out-clippy
+
+mkdir -p "$out/tests"
+rsync -a "$NFW_TOP/Kbuild" "$NFW_TOP/rust" "$out/"
+vars=("${NFW_KMAKE_VARS[@]}")
+[ -n "$clippy" ] && vars+=(CLIPPY=1)
+[ -n "$clippy" ] && find "$out" -name '*.o' -path '*/rust/*' -delete
+make -s -C "$kdir" M="$out" "${vars[@]}" "$target"
+
+if [ -n "$tests" ] && [ -d "$NFW_TOP/tests/modules" ]; then
+	rsync -a "$NFW_TOP/tests/modules" "$out/tests/"
+	[ -n "$clippy" ] && find "$out/tests/modules" -name '*.o' -delete
+	make -s -C "$kdir" M="$out/tests/modules" "${vars[@]}" "$target"
+fi

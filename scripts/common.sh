@@ -1,0 +1,70 @@
+# Shared settings for the project's scripts.  Source it; it only sets variables.
+# shellcheck shell=bash
+
+NFW_TOP=${NFW_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+NFW_CACHE=${NFW_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nofail-watchdog}
+NFW_BUILD=${NFW_BUILD:-$NFW_TOP/build}
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# The Debian toolchain the kernel's Rust support is built with (never rustup's).
+nfw_rust_lib_src() {
+	local d
+	for d in /usr/src/rustc-*/library; do
+		[ -d "$d/core" ] && { echo "$d"; return 0; }
+	done
+	return 1
+}
+
+NFW_KMAKE_VARS=(
+	LLVM=-19
+	RUSTC=/usr/bin/rustc
+	RUSTDOC=/usr/bin/rustdoc
+	RUSTFMT=/usr/bin/rustfmt
+	CLIPPY_DRIVER=/usr/bin/clippy-driver
+	BINDGEN="$HOME/.cargo/bin/bindgen"
+	RUST_LIB_SRC="$(nfw_rust_lib_src || echo /nonexistent)"
+)
+export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+
+nfw_die() { echo "nofail-watchdog: error: $*" >&2; exit 1; }
+
+# Fail with a clear message naming what is missing.
+nfw_check_prereqs() {
+	local t
+	for t in /usr/bin/rustc:rustc-web /usr/bin/clang-19:clang-19 /usr/bin/ld.lld-19:lld-19 \
+		/usr/bin/qemu-system-x86_64:qemu-system-x86 /bin/busybox:busybox-static \
+		/usr/bin/flex:flex /usr/bin/bison:bison /usr/bin/bc:bc /usr/bin/cpio:cpio; do
+		[ -x "${t%%:*}" ] || nfw_die "${t%%:*} not found: install ${t##*:} (run 'make setup')"
+	done
+	nfw_rust_lib_src >/dev/null || nfw_die "rust-src not found: install rust-web-src (run 'make setup')"
+	[ -f /usr/src/linux-source-6.12.tar.xz ] || nfw_die "kernel source not found: install linux-source-6.12 (run 'make setup')"
+	command -v bindgen >/dev/null || nfw_die "bindgen not found: 'cargo install --locked bindgen-cli' (run 'make setup')"
+}
+
+# Kernel flavours: default, debug.  Each is tinyconfig + fragments.
+nfw_fragments() {
+	case "$1" in
+	default) echo "$NFW_TOP/scripts/kernel.config" ;;
+	debug) echo "$NFW_TOP/scripts/kernel.config $NFW_TOP/scripts/kernel-debug.config" ;;
+	*) nfw_die "unknown kernel flavour '$1' (known: default, debug)" ;;
+	esac
+}
+
+nfw_kernel_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+}
+
+# Build directory of a flavour: keyed by the kernel package version, the
+# config fragments, the build script and the toolchain versions.
+nfw_kdir() {
+	local flavour=$1 key f
+	key=$({
+		nfw_kernel_version
+		for f in $(nfw_fragments "$flavour"); do cat "$f"; done
+		cat "$NFW_TOP/scripts/build-kernel.sh"
+		/usr/bin/rustc --version 2>/dev/null
+		clang-19 --version 2>/dev/null | head -1
+		bindgen --version 2>/dev/null
+	} | sha256sum | cut -c1-12)
+	echo "$NFW_CACHE/kernel/$flavour-$(nfw_kernel_version | tr -c 'A-Za-z0-9.\n' '_')-$key"
+}
