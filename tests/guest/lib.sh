@@ -1,0 +1,206 @@
+# Helpers for the guest tests (busybox sh).  Source it:
+#     . "$(dirname "$0")/lib.sh"
+#
+# A guest test is a POSIX sh script run by tests/run-tests through qemu/run,
+# one boot per test, as root with cwd /nfw.  Exit 0 = pass, 4 = skip
+# (kselftest), anything else = fail.  Header comments (first lines) read by
+# tests/run-tests:
+#     # nfw-qemu: --mem 256 --xfs 300     extra qemu/run options
+#     # nfw-expect: splat [ERE]            pass only if qemu/run exits 125 (kernel
+#                                          splat), and, if ERE is given, the
+#                                          serial log matches ERE
+#     # nfw-timeout: 120                   qemu/run --timeout (default 180)
+# Kernel splats (WARN, BUG, Oops, lockdep, ...) are caught by the host, so a
+# test need not look for them itself; the hung-task detector's
+# "INFO: task ... blocked" reports and "nofail_watchdog: INFO:" lines are not
+# splats, so tests can wait for them with nfw_dmesg_wait.
+# shellcheck shell=sh
+
+# The guest's sh is Debian's busybox-static, a "standalone" shell: its own
+# applets win over $PATH.  To run a real tool that has an applet's name, call
+# it by its full path; modinfo (kmod's, which reads a .ko file without
+# /lib/modules) is wrapped here.
+if [ -x /usr/sbin/modinfo ]; then
+	modinfo() { /usr/sbin/modinfo "$@"; }
+fi
+
+NFW_DIR=/nfw
+NFW_MODULE=$NFW_DIR/nofail_watchdog.ko
+NFW_TEST_MODULES=$NFW_DIR/modules
+NFW_TEST_NAME=${NFW_TEST_NAME:-$(basename "$0" .sh)}
+
+# Messages.  stdout and stderr both reach the host, in order.
+nfw_log() { echo "# $*"; }
+nfw_fail() { echo "FAIL: $NFW_TEST_NAME: $*" >&2; exit 1; }
+nfw_skip() { echo "SKIP: $*"; exit 4; }
+nfw_pass() { echo "PASS: $NFW_TEST_NAME${1:+: $*}"; exit 0; }
+
+# Run a command; fail the test if it fails.
+nfw_run() {
+	"$@" || nfw_fail "command failed (status $?): $*"
+}
+
+# nfw_require_file PATH [WHAT]: fail (not skip) if PATH is missing.
+nfw_require_file() {
+	[ -e "$1" ] || nfw_fail "${2:-required file} $1 is missing"
+}
+
+# nfw_require_cmd CMD...: skip if a tool is missing from the guest.
+nfw_require_cmd() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 || nfw_skip "'$_c' is not available in the guest"
+	done
+}
+
+# wait_for 'SHELL CONDITION' TIMEOUT_SECONDS [INTERVAL]: poll until the
+# condition (eval'ed) succeeds; return 1 on timeout.
+wait_for() {
+	_cond=$1 _timeout=${2:-10} _int=${3:-0.1}
+	_end=$(( $(date +%s) + _timeout ))
+	while :; do
+		eval "$_cond" && return 0
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep "$_int"
+	done
+}
+
+# --- dmesg -------------------------------------------------------------------
+# nfw_dmesg_mark: put a unique marker into the kernel log; nfw_dmesg_new then
+# prints only the messages logged after it (raw, with <level> prefixes
+# stripped unless NFW_DMESG_RAW=1).
+_nfw_mark_n=0
+nfw_dmesg_mark() {
+	_nfw_mark_n=$((_nfw_mark_n + 1))
+	NFW_DMESG_MARK="nfw-mark-$$-$_nfw_mark_n"
+	echo "$NFW_DMESG_MARK" >/dev/kmsg
+}
+
+nfw_dmesg_new() {
+	if [ -z "${NFW_DMESG_MARK:-}" ]; then
+		_out=$(dmesg -r)
+	else
+		_out=$(dmesg -r | sed -n "/$NFW_DMESG_MARK\$/,\$p" | sed 1d)
+	fi
+	if [ "${NFW_DMESG_RAW:-0}" = 1 ]; then
+		printf '%s\n' "$_out"
+	else
+		printf '%s\n' "$_out" | sed 's/^<[0-9]*>//'
+	fi
+}
+
+# nfw_dmesg_grep ERE: true if a message since the mark matches ERE.
+nfw_dmesg_grep() {
+	nfw_dmesg_new | grep -qE "$1"
+}
+
+# nfw_dmesg_wait ERE TIMEOUT: wait until a message since the mark matches.
+nfw_dmesg_wait() {
+	_nfw_wait_re=$1
+	wait_for 'nfw_dmesg_grep "$_nfw_wait_re"' "${2:-10}" 0.5
+}
+
+# nfw_dmesg_errors: print kernel messages since the mark logged at KERN_ERR or
+# more severe (levels 0-3), and those naming a module loading problem.  (The
+# "loading out-of-tree module taints kernel" warning is not an error.)
+nfw_dmesg_errors() {
+	NFW_DMESG_RAW=1 nfw_dmesg_new |
+		grep -E '^<[0-3]>|Unknown symbol|disagrees about version|module verification failed' |
+		grep -vE "$NFW_DMESG_MARK"
+}
+
+# nfw_dmesg_check_clean [WHAT]: fail if nfw_dmesg_errors finds anything.
+nfw_dmesg_check_clean() {
+	_errs=$(nfw_dmesg_errors)
+	[ -z "$_errs" ] || {
+		printf '%s\n' "$_errs" >&2
+		nfw_fail "kernel log errors${1:+ $1}"
+	}
+}
+
+# --- modules -----------------------------------------------------------------
+nfw_module_loaded() { [ -d "/sys/module/$1" ]; }
+
+# nfw_insmod PATH [PARAMS...]: load a module; fail the test if that fails.
+nfw_insmod() {
+	nfw_require_file "$1" "module"
+	insmod "$@" || nfw_fail "insmod $* failed"
+}
+
+# nfw_rmmod NAME: unload a module and check it is gone.
+nfw_rmmod() {
+	rmmod "$1" || nfw_fail "rmmod $1 failed"
+	wait_for "! nfw_module_loaded $1" 10 || nfw_fail "$1 still in /sys/module after rmmod"
+}
+
+# --- misc --------------------------------------------------------------------
+nfw_cpus_online() {
+	grep -c '^processor' /proc/cpuinfo
+}
+
+# nfw_mkfs_xfs DEV [ARGS...]: mkfs.xfs that also accepts filesystems < 300 MB.
+nfw_mkfs_xfs() {
+	_dev=$1; shift
+	TEST_DIR=/mnt TEST_DEV=$_dev QA_CHECK_FS=1 mkfs.xfs -f -q "$@" "$_dev"
+}
+
+# nfw_mem_available_kb: MemAvailable from /proc/meminfo.
+nfw_mem_available_kb() {
+	awk '/^MemAvailable:/ { print $2 }' /proc/meminfo
+}
+
+# --- nofail_watchdog and the stall generator --------------------------------
+NFW_SYS=/sys/kernel/nofail_watchdog
+
+# nfw_stat NAME: one counter from the stats file.
+nfw_stat() {
+	awk -v k="$1" '$1 == k { print $2; found = 1 } END { if (!found) print "-1" }' "$NFW_SYS/stats"
+}
+
+# nfw_knob NAME [VALUE]: read, or write and check, a knob.
+nfw_knob() {
+	if [ $# -ge 2 ]; then
+		echo "$2" >"$NFW_SYS/$1" || nfw_fail "cannot set $1=$2"
+	else
+		cat "$NFW_SYS/$1"
+	fi
+}
+
+# nfw_start_hog HOG-ARGS...: start nfw-hog in the background, wait until its
+# memory is locked; sets NFW_HOG_PID.
+nfw_start_hog() {
+	nfw_require_cmd nfw-hog
+	_hog_out=/tmp/nfw-hog.$$.$#.$(date +%s%N)
+	nfw-hog "$@" >"$_hog_out" 2>&1 &
+	NFW_HOG_PID=$!
+	wait_for "grep -q 'nfw-hog: ready' $_hog_out" 60 0.2 ||
+		nfw_fail "nfw-hog did not get ready: $(cat "$_hog_out")"
+	nfw_log "$(cat "$_hog_out")"
+}
+
+# nfw_stop_hog [PID]: kill a hog (default: the last one started).
+nfw_stop_hog() {
+	_p=${1:-$NFW_HOG_PID}
+	kill -9 "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	return 0
+}
+
+# nfw_stallgen_records: all records of the last generator run (every page of
+# the records file), then its summary line.
+nfw_stallgen_records() {
+	_g=/sys/kernel/nfw_stallgen
+	_off=0
+	while :; do
+		echo "$_off" >"$_g/records_offset" || break
+		_page=$(cat "$_g/records")
+		printf '%s\n' "$_page" | grep '^pid='
+		_sum=$(printf '%s\n' "$_page" | grep '^summary')
+		_first=$(echo "$_sum" | sed -n 's/.* first=\([0-9]*\).*/\1/p')
+		_shown=$(echo "$_sum" | sed -n 's/.* shown=\([0-9]*\).*/\1/p')
+		_total=$(echo "$_sum" | sed -n 's/.* records=\([0-9]*\).*/\1/p')
+		_off=$((_first + _shown))
+		{ [ "${_shown:-0}" -eq 0 ] || [ "$_off" -ge "${_total:-0}" ]; } && break
+	done
+	echo "$_sum"
+	echo 0 >"$_g/records_offset"
+}
