@@ -3,12 +3,25 @@
 #include <linux/ftrace.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/ibt.h>
 #include <linux/rcupdate_wait.h>
 #include <linux/sched/task.h>
 #include "helpers.h"
+
+int nfw_current_pid(void)
+{
+	return current->pid;
+}
+
+void nfw_current_comm(char comm[16])
+{
+	BUILD_BUG_ON(TASK_COMM_LEN != 16);
+	/* Racy against prctl(PR_SET_NAME) like every comm reader; fine for reports. */
+	memcpy(comm, current->comm, TASK_COMM_LEN);
+}
 
 bool nfw_in_task(void)
 {

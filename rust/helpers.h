@@ -13,6 +13,14 @@ struct ftrace_regs;
 struct pt_regs;
 struct mutex;
 
+/*
+ * current->pid and current->comm. Not read from Rust: bindgen (0.73 with
+ * this kernel) drops the 64-byte alignment of the empty struct
+ * sched_statistics, so the generated task_struct has every later field,
+ * pid and comm included, at a wrong offset.
+ */
+int nfw_current_pid(void);
+void nfw_current_comm(char comm[16]);
 /* in_task(): true in process context (not hard/soft irq, not NMI). */
 bool nfw_in_task(void);
 /* ftrace_get_regs(): the saved registers of an FTRACE_OPS_FL_SAVE_REGS callback. */

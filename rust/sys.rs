@@ -77,14 +77,15 @@ pub(crate) struct CurrentTask {
 
 /// Reads the current task's identity.
 pub(crate) fn current_task() -> CurrentTask {
-    // SAFETY: `get_current()` always returns the valid running task.
-    let t = unsafe { kb::get_current() };
-    // SAFETY: `t` is the current task, alive while we run on it. `pid` and
-    // `comm` are plain fields; a concurrent `comm` update (prctl) can only
-    // give a torn name, as it can for the kernel's own tracepoints.
-    let (pid, comm) = unsafe { ((*t).pid, core::ptr::read_volatile(&(*t).comm)) };
+    let mut comm = [0u8; 16];
+    // SAFETY: the helpers read fields of the running task into `comm`, a
+    // 16-byte buffer (TASK_COMM_LEN, checked at build time in C).
+    let pid = unsafe {
+        b::nfw_current_comm(comm.as_mut_ptr());
+        b::nfw_current_pid()
+    };
     CurrentTask {
-        addr: t as usize,
+        addr: current_addr(),
         pid,
         comm: Comm(comm),
     }

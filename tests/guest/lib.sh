@@ -169,7 +169,7 @@ nfw_knob() {
 # memory is locked; sets NFW_HOG_PID.
 nfw_start_hog() {
 	nfw_require_cmd nfw-hog
-	_hog_out=/tmp/nfw-hog.$$.$#.$(date +%s%N)
+	_hog_out=$(mktemp /tmp/nfw-hog.XXXXXX)
 	nfw-hog "$@" >"$_hog_out" 2>&1 &
 	NFW_HOG_PID=$!
 	wait_for "grep -q 'nfw-hog: ready' $_hog_out" 60 0.2 ||

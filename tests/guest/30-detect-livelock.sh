@@ -1,0 +1,124 @@
+#!/bin/sh
+# Detection in the real livelock (most RAM mlocked by a hog, the rest eaten
+# by GFP_NOFS allocations that cannot fail): every stuck allocation is
+# reported within stall_warn_ms + slack of its ground-truth start, naming the
+# right pid, order and gfp, for each allocation path (pages of order 0 and 1,
+# kmalloc, kvmalloc, scoped NOFS kvmalloc, implicit no-fail). Prints the
+# detection latency beyond stall_warn_ms, p50/p99 over >= 20 stalls.
+# nfw-qemu: --mem 512
+# nfw-timeout: 600
+. "$(dirname "$0")/lib.sh"
+
+WARN=1000
+INTERVAL=1500
+WORKERS=4
+# The latency bound checked here; the watchdog sleeps until the exact
+# deadline (rounded up to a jiffy), so anything near this means a bug.
+BOUND_MS=500
+
+nfw_insmod "$NFW_MODULE" stall_warn_ms=$WARN warn_interval_ms=$INTERVAL \
+	max_warnings=100000 oom_after_ms=0 backoff=off
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+nfw_start_hog --leave-mb 160
+
+: >/tmp/lat
+n=0
+stalls_total=0
+round() {
+	spec=$1
+	n=$((n + 1))
+	nfw_dmesg_mark
+	# This shell waits inside the write: nothing forks during the window.
+	echo "workers=$WORKERS $spec window_ms=9000" >/sys/kernel/nfw_stallgen/run ||
+		nfw_fail "$spec: stall generator run failed"
+	nfw_stallgen_records >/tmp/rec.$n
+	cat /sys/kernel/nofail_watchdog/recent >/tmp/recent.$n
+	nfw_dmesg_new >/tmp/dmesg.$n
+	grep -q "stopped_by=window" /tmp/rec.$n || nfw_fail "$spec: run did not last the window: $(tail -1 /tmp/rec.$n)"
+	# Ground truth: the stuck allocation of each worker (the longest one).
+	awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		if (v["ms"] + 0 > best[v["pid"]] + 0) { best[v["pid"]] = v["ms"]; st[v["pid"]] = v["start_ns"]; o[v["pid"]] = v["order"] } }
+		END { for (p in best) print p, st[p], best[p], o[p] }' /tmp/rec.$n >/tmp/truth.$n
+	[ "$(wc -l </tmp/truth.$n)" -ge 1 ] || nfw_fail "$spec: no stuck worker, ground truth: $(cat /tmp/rec.$n)"
+	measured=0
+	while read -r pid start ms order; do
+		line=$(grep "nofail_watchdog: INFO: task nfw_stall/[0-9]*:$pid stuck in page allocation for more than [0-9]* ms" /tmp/dmesg.$n | head -1)
+		if [ "$ms" -lt "$WARN" ]; then
+			# Shorter than stall_warn_ms: must not be reported.
+			[ -z "$line" ] || nfw_fail "$spec: pid $pid stuck $ms ms < $WARN ms was reported: $line"
+			continue
+		fi
+		# Between stall_warn_ms and the bound the report may or may not
+		# have made it; beyond it, it must be there.
+		[ -n "$line" ] || { [ "$ms" -lt $((WARN + BOUND_MS)) ] && continue; cat /tmp/dmesg.$n; nfw_fail "$spec: no report for pid $pid stuck $ms ms"; }
+		echo "$line" | grep -qE '\(kind=(nofail|implicit) order=[0-9]+ gfp=[A-Z_|0-9x]+ retries=[0-9]+\)$' ||
+			nfw_fail "$spec: report not machine-parseable: $line"
+		echo "$line" | grep -q "gfp=.*__GFP_FS" && nfw_fail "$spec: a NOFS stall reported with __GFP_FS: $line"
+		case "$spec" in
+		*implicit*) echo "$line" | grep -q "kind=implicit" || nfw_fail "$spec: wrong kind: $line" ;;
+		*scoped* | *kvmalloc*) ;; # vmalloc internals (e.g. its GFP_NOFS|__GFP_ZERO|__GFP_COMP
+		# metadata slab allocation) loop without __GFP_NOFAIL: either kind
+		*) echo "$line" | grep -q "kind=nofail" || nfw_fail "$spec: wrong kind: $line" ;;
+		esac
+		case "$spec" in
+		*"order=1"*) echo "$line" | grep -q " order=1 " || nfw_fail "$spec: wrong order: $line" ;;
+		*page*) echo "$line" | grep -q " order=0 " || nfw_fail "$spec: wrong order: $line" ;;
+		esac
+		# Repeats every warn_interval_ms: at most one report per interval.
+		reps=$(grep -c "nofail_watchdog: INFO: task nfw_stall/[0-9]*:$pid " /tmp/dmesg.$n)
+		# (summed over all of this worker's stalls in the round)
+		max_reps=$(awk -v p="$pid" -v w=$WARN -v i=$INTERVAL '/^pid=/ {
+			for (f = 1; f <= NF; f++) { split($f, kv, "="); v[kv[1]] = kv[2] }
+			if (v["pid"] == p && v["ms"] >= w) m += int((v["ms"] - w) / i) + 1 } END { print m + 0 }' /tmp/rec.$n)
+		[ "$reps" -le "$max_reps" ] ||
+			nfw_fail "$spec: pid $pid stuck $ms ms got $reps reports (at most $max_reps)"
+		# First report time vs ground truth (same monotonic clock).
+		rep=$(awk -v p="$pid" -v s="$start" '$1 == p && $7 > 0 && $6 >= s - 1000000000 { print $7; exit }' /tmp/recent.$n)
+		mstart=$(awk -v p="$pid" -v s="$start" '$1 == p && $7 > 0 && $6 >= s - 1000000000 { print $6; exit }' /tmp/recent.$n)
+		[ -n "$rep" ] || { cat /tmp/recent.$n; nfw_fail "$spec: pid $pid missing from recent"; }
+		lat=$(( (rep - start) / 1000000 - WARN ))
+		echo "$lat" >>/tmp/lat
+		measured=$((measured + 1))
+		[ "$lat" -ge 0 ] || nfw_fail "$spec: pid $pid reported $lat ms BEFORE stall_warn_ms"
+		[ "$lat" -le "$BOUND_MS" ] || { cat /tmp/recent.$n; nfw_fail "$spec: pid $pid reported $lat ms after stall_warn_ms (bound $BOUND_MS; slow path entered $(( (mstart - start) / 1000000 )) ms after the call)"; }
+	done </tmp/truth.$n
+	reported=$(grep -c "nofail_watchdog: INFO: task nfw_stall/" /tmp/dmesg.$n)
+	stalls_total=$((stalls_total + $(awk '$3 >= '$WARN' && 1' /tmp/truth.$n | wc -l)))
+	[ "$measured" -ge 1 ] || nfw_fail "$spec: no stall long enough to measure: $(cat /tmp/truth.$n)"
+	nfw_log "$spec: $measured stalls measured, $reported reports"
+}
+
+for spec in "mode=page order=0" "mode=page order=1" "mode=kmalloc" "mode=kvmalloc" \
+	"mode=scoped" "mode=implicit"; do
+	round "$spec"
+done
+# More rounds until at least 20 stalls are measured (some end early when
+# the guest frees a little memory).
+extra=0
+while [ "$(wc -l </tmp/lat)" -lt 20 ] && [ $extra -lt 6 ]; do
+	extra=$((extra + 1))
+	round "mode=page order=0"
+done
+
+count=$(wc -l </tmp/lat)
+[ "$count" -ge 20 ] || nfw_fail "only $count stalls measured"
+sort -n /tmp/lat >/tmp/lat.s
+p50=$(awk -v n="$count" 'NR == int((n + 1) / 2) { print }' /tmp/lat.s)
+p99=$(awk -v n="$count" 'NR == int((n * 99 + 99) / 100) { print }' /tmp/lat.s)
+max=$(tail -1 /tmp/lat.s)
+nfw_log "detection latency beyond stall_warn_ms=$WARN over $count stalls: p50=${p50}ms p99=${p99}ms max=${max}ms"
+
+stalls=$(nfw_stat stalls_detected)
+[ "$stalls" -ge "$count" ] && [ "$stalls" -le "$stalls_total" ] ||
+	nfw_fail "stats stalls_detected=$stalls, expected $count..$stalls_total"
+[ "$(nfw_stat stalls_ended)" -eq "$stalls" ] || nfw_fail "stats stalls_ended=$(nfw_stat stalls_ended), detected $stalls"
+[ "$(nfw_stat in_flight)" -eq 0 ] || nfw_fail "allocations still in flight after the runs"
+# The module must not have triggered anything (the kernel's own OOM killer
+# may run when some background allocation has __GFP_FS: that ends a window
+# early, which the checks above tolerate).
+[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "the module triggered the OOM killer with oom_after_ms=0"
+grep -q "nofail_watchdog: triggering" /tmp/dmesg.* && nfw_fail "trigger line with oom_after_ms=0"
+nfw_stop_hog
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "p50=${p50}ms p99=${p99}ms over $count stalls"
