@@ -31,14 +31,22 @@ fi
 [ -n "$clippy" ] && out=$out-clippy
 
 mkdir -p "$out/tests"
-rsync -a "$NFW_TOP/Kbuild" "$NFW_TOP/rust" "$out/"
+# --delete drops sources removed or renamed in the repo; build outputs are
+# excluded from the transfer and so kept.
+sync_src() {
+	rsync -a --delete --exclude='*.o' --exclude='.*.cmd' --exclude='*.ko' --exclude='*.mod' \
+		--exclude='*.mod.c' --exclude='*_generated.rs' --exclude='.*.d' --exclude='modules.order' \
+		--exclude='Module.symvers' --exclude='*.rmeta' "$@"
+}
+rsync -a "$NFW_TOP/Kbuild" "$out/"
+sync_src "$NFW_TOP/rust" "$out/"
 vars=("${NFW_KMAKE_VARS[@]}")
 [ -n "$clippy" ] && vars+=(CLIPPY=1)
 [ -n "$clippy" ] && find "$out" -name '*.o' -path '*/rust/*' -delete
 make -s -C "$kdir" M="$out" "${vars[@]}" "$target"
 
 if [ -n "$tests" ] && [ -d "$NFW_TOP/tests/modules" ]; then
-	rsync -a "$NFW_TOP/tests/modules" "$out/tests/"
+	sync_src "$NFW_TOP/tests/modules" "$out/tests/"
 	[ -n "$clippy" ] && find "$out/tests/modules" -name '*.o' -delete
 	make -s -C "$kdir" M="$out/tests/modules" "${vars[@]}" "$target"
 fi

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Recovery: in the real livelock (hog mlocks most RAM, GFP_NOFS|__GFP_NOFAIL
+# workers eat the rest), with oom_after_ms=2000 the module makes the kernel's
+# OOM killer kill the hog, every stuck allocation returns and the generator
+# finishes. Time from stall start to success is measured against ground truth.
+# nfw-qemu: --mem 512
+# nfw-timeout: 300
+. "$(dirname "$0")/lib.sh"
+
+OOM_AFTER=2000
+nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=$OOM_AFTER oom_interval_ms=5000
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+nfw_start_hog --leave-mb 160 --name nfw-hog
+hog=$NFW_HOG_PID
+nfw_dmesg_mark
+echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER window_ms=60000" >/sys/kernel/nfw_stallgen/run ||
+	nfw_fail "generator run failed"
+nfw_stallgen_records >/tmp/rec
+nfw_dmesg_new >/tmp/dmesg
+cat /tmp/rec
+grep -q "stopped_by=stall" /tmp/rec || { cat /tmp/dmesg; nfw_fail "the stall did not end by itself: $(tail -1 /tmp/rec)"; }
+trig=$(grep -n "nofail_watchdog: triggering OOM kill for task nfw_stall/[0-9]*:[0-9]* stuck [0-9]* ms in .*__GFP_NOFAIL.* allocation" /tmp/dmesg | head -1)
+[ -n "$trig" ] || { cat /tmp/dmesg; nfw_fail "no trigger line"; }
+kill=$(grep -n "Out of memory: Killed process $hog (nfw-hog)" /tmp/dmesg | head -1)
+[ -n "$kill" ] || { cat /tmp/dmesg; nfw_fail "the hog ($hog) was not killed by the OOM killer"; }
+[ "${trig%%:*}" -lt "${kill%%:*}" ] || nfw_fail "trigger line does not precede the kernel's report"
+grep -q "invoked oom-killer" /tmp/dmesg || nfw_fail "no kernel OOM report"
+[ -d /proc/$hog ] && nfw_fail "hog still alive"
+# Every stuck allocation returned; recovery time against ground truth.
+awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	if (v["ms"] + 0 > best[v["pid"]] + 0) best[v["pid"]] = v["ms"] }
+	END { for (p in best) print p, best[p] }' /tmp/rec >/tmp/stuck
+[ "$(wc -l </tmp/stuck)" -eq 2 ] || nfw_fail "expected 2 stuck workers: $(cat /tmp/stuck)"
+while read -r pid ms; do
+	over=$((ms - OOM_AFTER))
+	nfw_log "worker $pid: stuck $ms ms, recovered $over ms after oom_after_ms"
+	[ "$ms" -ge "$OOM_AFTER" ] || nfw_fail "worker $pid recovered after $ms ms, before oom_after_ms?"
+	[ "$over" -le 3000 ] || nfw_fail "worker $pid recovered $over ms after oom_after_ms"
+done </tmp/stuck
+[ "$(nfw_stat oom_triggers)" -eq 1 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers), expected 1"
+[ "$(nfw_stat in_flight)" -eq 0 ] || nfw_fail "allocations still in flight"
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "hog OOM-killed, stalls recovered"

@@ -1,0 +1,41 @@
+#!/bin/sh
+# The victim follows the kernel's policy: of two hogs, the one with
+# oom_score_adj=-1000 survives even though it is bigger. With every task
+# protected, the module says once that no task is eligible, keeps backing
+# off, and nothing crashes.
+# nfw-qemu: --mem 512
+# nfw-timeout: 300
+. "$(dirname "$0")/lib.sh"
+
+OOM_AFTER=1500
+nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=$OOM_AFTER oom_interval_ms=1000 \
+	backoff_after_ms=0
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+nfw_start_hog --mb 200 --oom-score-adj -1000 --name nfw-big
+big=$NFW_HOG_PID
+nfw_start_hog --leave-mb 160 --name nfw-small
+small=$NFW_HOG_PID
+nfw_dmesg_mark
+echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER window_ms=60000" >/sys/kernel/nfw_stallgen/run ||
+	nfw_fail "run 1 failed"
+nfw_dmesg_new >/tmp/d1
+grep -q "Killed process $small (nfw-small)" /tmp/d1 || { cat /tmp/d1; nfw_fail "nfw-small was not the victim"; }
+grep -q "Killed process $big " /tmp/d1 && nfw_fail "the protected hog was killed"
+[ -d /proc/$big ] || nfw_fail "the protected hog died"
+grep -q "stopped_by=stall" /sys/kernel/nfw_stallgen/records || nfw_fail "run 1 did not recover"
+
+# Now protect everything (this shell and init included) and stall again.
+for p in /proc/[0-9]*; do echo -1000 >"$p/oom_score_adj" 2>/dev/null; done
+nfw_start_hog --leave-mb 160 --oom-score-adj -1000 --name nfw-third
+nfw_dmesg_mark
+echo "workers=2 mode=page window_ms=8000" >/sys/kernel/nfw_stallgen/run || nfw_fail "run 2 failed"
+nfw_dmesg_new >/tmp/d2
+grep -q "Killed process" /tmp/d2 && { cat /tmp/d2; nfw_fail "something was killed although every task is protected"; }
+n=$(grep -c "nofail_watchdog: no task is eligible for the OOM killer" /tmp/d2)
+[ "$n" -eq 1 ] || { cat /tmp/d2; nfw_fail "'no task is eligible' said $n times, expected once"; }
+[ "$(nfw_stat oom_no_victim)" -ge 2 ] || nfw_fail "oom_no_victim=$(nfw_stat oom_no_victim): expected repeated attempts"
+[ "$(nfw_stat backoff_sleeps)" -gt 0 ] || nfw_fail "no back-off while stuck"
+grep -q "stopped_by=window" /sys/kernel/nfw_stallgen/records || nfw_fail "run 2 did not end with its window"
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "victim choice follows oom_score_adj"

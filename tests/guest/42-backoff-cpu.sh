@@ -1,0 +1,51 @@
+#!/bin/sh
+# Back-off: during a stall with oom_after_ms=0, the CPU time the stuck
+# workers burn drops by at least 10x with back-off on versus off, measured
+# side by side in one boot (ZONE_DMA stall, /proc/<pid>/stat utime+stime).
+# nfw-qemu: --mem 512
+# nfw-timeout: 300
+. "$(dirname "$0")/lib.sh"
+
+nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=0 backoff_after_ms=500 \
+	backoff_min_ms=1 backoff_max_ms=100
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+
+# cpu_ticks: total utime+stime of the generator's workers, in clock ticks.
+cpu_ticks() {
+	t=0
+	for p in $(awk '$2 ~ /^nfw_stall\// { print $1 }' $NFW_SYS/stalls); do
+		s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || continue
+		set -- $s
+		t=$((t + ${12} + ${13}))
+	done
+	echo $t
+}
+
+measure() { # measure BACKOFF: ticks burnt in 4 s by 2 stuck workers
+	nfw_knob backoff "$1"
+	echo "workers=2 mode=page zone=dma window_ms=7000" >/sys/kernel/nfw_stallgen/run &
+	gen=$!
+	wait_for '[ "$(nfw_stat stalls_active)" -ge 2 ]' 20 0.2 || nfw_fail "backoff=$1: stall not detected"
+	sleep 1
+	a=$(cpu_ticks)
+	sleep 4
+	b=$(cpu_ticks)
+	wait $gen || nfw_fail "backoff=$1: generator failed"
+	echo $((b - a))
+}
+
+off1=$(measure off)
+on1=$(measure exp)
+off2=$(measure off)
+on2=$(measure exp)
+off=$((off1 + off2))
+on=$((on1 + on2))
+nfw_log "CPU ticks burnt by 2 stuck workers in 2 x 4 s: backoff=off $off ($off1+$off2), backoff=exp $on ($on1+$on2)"
+[ "$off" -gt 100 ] || nfw_fail "stuck workers burnt only $off ticks without back-off: no busy loop to slow down?"
+[ $((on * 10)) -le "$off" ] || nfw_fail "back-off cut CPU only from $off to $on ticks (< 10x)"
+[ "$(nfw_stat backoff_sleeps)" -gt 0 ] || nfw_fail "no back-off sleeps counted"
+nfw_log "sleeps=$(nfw_stat backoff_sleeps) slept_ms=$(nfw_stat backoff_slept_ms)"
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+on_div=$on; [ "$on_div" -gt 0 ] || on_div=1
+nfw_pass "CPU reduction $((off / on_div))x ($off -> $on ticks)"

@@ -1,0 +1,30 @@
+#!/bin/sh
+# No false kills: memory nearly full (hog at 90% of what is available) with
+# normal file I/O, nobody stuck: no trigger, no kill for the whole window. A
+# short stall that ends by itself before oom_after_ms: no kill either.
+# nfw-qemu: --mem 512 --xfs 400
+# nfw-timeout: 300
+. "$(dirname "$0")/lib.sh"
+
+nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=2000
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+avail=$(nfw_mem_available_kb)
+nfw_start_hog --mb $((avail * 9 / 10 / 1024)) --name nfw-hog
+nfw_dmesg_mark
+end=$(( $(date +%s) + 20 ))
+i=0
+while [ "$(date +%s)" -lt $end ]; do
+	i=$((i + 1))
+	dd if=/dev/zero of=/mnt/xfs/f$((i % 4)) bs=1M count=40 conv=fsync 2>/dev/null || nfw_fail "dd failed"
+	cat /mnt/xfs/f$((i % 4)) >/dev/null
+done
+# A short stall (1.2 s) below oom_after_ms.
+echo "workers=2 mode=page zone=dma window_ms=1200" >/sys/kernel/nfw_stallgen/run || nfw_fail "short run failed"
+nfw_dmesg_grep "triggering OOM|Killed process|invoked oom-killer" && { nfw_dmesg_new; nfw_fail "false OOM kill"; }
+[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
+[ -d /proc/$NFW_HOG_PID ] || nfw_fail "the hog died"
+nfw_log "$i files written under memory pressure; no trigger"
+nfw_stop_hog
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "no false kills"

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The few things nfw_stallgen's Rust code reaches through C: static inline
+ * functions, and task_struct fields.  (The kernel crate's generated
+ * task_struct layout is wrong in this kernel: bindgen drops the 64-byte
+ * alignment of the empty `struct sched_statistics`, so every field after
+ * `stats` -- pid, comm, ... -- is at a wrong offset on the Rust side.)
+ */
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/pid.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+
+unsigned int nfw_stallgen_nofs_save(void);
+void nfw_stallgen_nofs_restore(unsigned int flags);
+int nfw_stallgen_current_pid(void);
+bool nfw_stallgen_fatal_signal_pending(void);
+int nfw_stallgen_prewarm_kworkers(unsigned int per_pool);
+
+unsigned int nfw_stallgen_nofs_save(void)
+{
+	return memalloc_nofs_save();
+}
+
+void nfw_stallgen_nofs_restore(unsigned int flags)
+{
+	memalloc_nofs_restore(flags);
+}
+
+int nfw_stallgen_current_pid(void)
+{
+	return task_pid_nr(current);
+}
+
+bool nfw_stallgen_fatal_signal_pending(void)
+{
+	return fatal_signal_pending(current);
+}
+
+static void nfw_stallgen_prewarm_fn(struct work_struct *work)
+{
+	msleep(20);
+}
+
+/*
+ * Makes every per-CPU worker pool of system_wq and system_highpri_wq hold at
+ * least @per_pool idle kworkers, by queueing @per_pool sleeping work items on
+ * each and waiting for them (a sleeping work item makes its pool wake, and if
+ * need be create, another kworker).  Idle kworkers stay around for minutes.
+ *
+ * Why: once memory is exhausted, a pool that needs a new kworker (its last
+ * idle one was woken) forks one with GFP_KERNEL, and the OOM killer then
+ * ends the livelock.  for_each_online_cpu() and INIT_WORK() are macros,
+ * hence C.
+ */
+int nfw_stallgen_prewarm_kworkers(unsigned int per_pool)
+{
+	struct workqueue_struct *wqs[] = { system_wq, system_highpri_wq };
+	struct work_struct *works;
+	unsigned int n = 0, i, w;
+	int cpu;
+
+	cpus_read_lock();
+	works = kcalloc(num_online_cpus() * ARRAY_SIZE(wqs) * per_pool,
+			sizeof(*works), GFP_KERNEL);
+	if (!works) {
+		cpus_read_unlock();
+		return -ENOMEM;
+	}
+	for_each_online_cpu(cpu) {
+		for (w = 0; w < ARRAY_SIZE(wqs); w++) {
+			for (i = 0; i < per_pool; i++) {
+				INIT_WORK(&works[n], nfw_stallgen_prewarm_fn);
+				queue_work_on(cpu, wqs[w], &works[n]);
+				n++;
+			}
+		}
+	}
+	cpus_read_unlock();
+	for (i = 0; i < n; i++)
+		flush_work(&works[i]);
+	kfree(works);
+	return 0;
+}

@@ -1,0 +1,1264 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Stall generator: makes allocations that cannot fail loop in the page
+//! allocator slow path, on demand and deterministically (test-only module).
+//!
+//! Interface, in `/sys/kernel/nfw_stallgen/` (root only):
+//!
+//! - `run` (0200): writing starts a run; the writing process is the
+//!   controller and its `write()` returns only when the run is over. The
+//!   argument is space separated `key=value` words, all optional:
+//!   `workers=N` (1..64, default 1), `mode=page|kmalloc|kvmalloc|scoped|implicit`
+//!   (default `page`), `order=0|1` (default 0, `mode=page` only),
+//!   `zone=normal|dma` (default `normal`; `dma` adds `__GFP_DMA` to
+//!   `mode=page` and its reserve, capped at 1024 KiB: the stall exhausts only
+//!   the 16 MiB ZONE_DMA and the rest of the system keeps working, which
+//!   lets tests look around during a stall),
+//!   `window_ms=W` (1..600000, default 20000), `reserve_kb=R` (1024..1048576,
+//!   default 16384), `until=stop|stall` (default `stop`), `stall_ms=S`
+//!   (1..600000, default 500), `record_ms=M` (0..600000, default 100).
+//!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
+//!
+//!   The controller (0) makes sure each per-CPU pool of `system_wq` and
+//!   `system_highpri_wq` has 4 idle kworkers (a pool whose last idle kworker
+//!   gets busy forks a new one, and once memory is exhausted that
+//!   `GFP_KERNEL` allocation lets the OOM killer end the livelock: seen under
+//!   TCG), (1) allocates and holds a reserve of `R` KiB of order-0 pages with
+//!   `GFP_KERNEL`, (2) creates `N` worker kthreads `nfw_stall/<i>`, all before
+//!   any of them runs (creating a thread allocates too), (3) wakes them and
+//!   sleeps for the window without allocating, (4) sets STOP, frees the
+//!   reserve (every stuck allocation can then succeed), waits for the workers
+//!   to exit and returns. The window ends early when the controller gets a
+//!   fatal signal (SIGKILL: `stopped_by=signal`; other signals, e.g. SIGCHLD
+//!   when the OOM killer kills the writer's child, are ignored: the write is
+//!   only killable) or, with `until=stall`, when every worker has exited
+//!   (`stopped_by=stall`).
+//!
+//!   Each worker allocates in a loop and holds what it gets (the allocations
+//!   are chained through their own first 8 bytes, so holding costs nothing),
+//!   until STOP or, with `until=stall`, until one of its allocations took at
+//!   least `stall_ms`; then it frees everything and exits. Modes:
+//!   `page`: `alloc_pages(GFP_NOFS | __GFP_NOFAIL, order)`;
+//!   `kmalloc`: `krealloc(NULL, 2048, GFP_NOFS | __GFP_NOFAIL)`;
+//!   `kvmalloc`: `kvrealloc(NULL, 65536, GFP_NOFS | __GFP_NOFAIL)`;
+//!   `scoped`: `kvrealloc(NULL, 65536, GFP_KERNEL | __GFP_NOFAIL)` with
+//!   `PF_MEMALLOC_NOFS` set (as `memalloc_nofs_save()` does);
+//!   `implicit`: `alloc_pages(GFP_NOFS, 0)` (no `__GFP_NOFAIL`: "too small to
+//!   fail").
+//!
+//! - `records` (0400): the ground truth of the last (or current) run. Every
+//!   allocation that took at least `record_ms` is recorded (up to 4096
+//!   records, in memory allocated at module load) as one line
+//!   `pid=<pid> comm=<comm> mode=<mode> order=<o> gfp=0x<hex> start_ns=<n> end_ns=<n> ms=<n>`
+//!   (times from `ktime_get_mono_fast_ns()`; `order` is the page order for
+//!   `page`/`implicit`, 0 otherwise; `gfp` as passed). The last line is always
+//!   `summary workers=<n> allocations=<n> stalls=<n> max_ms=<n> stopped_by=<reason> records=<n> dropped=<n> failed=<n> first=<i> shown=<n> start_ns=<n> stop_ns=<n>`
+//!   where `stalls` counts allocations that took at least `stall_ms`,
+//!   `stopped_by` is `window`, `stall`, `signal`, `error`, `running` (run in
+//!   progress) or `none` (no run yet), `records` is the number of records
+//!   kept, `dropped` those that did not fit, `failed` allocations that
+//!   returned NULL (only possible without `__GFP_NOFAIL`), and `first`/`shown`
+//!   the records on this page: a read shows as many records as fit in a page
+//!   (30 to 40), starting at `records_offset`; `start_ns` is when the workers
+//!   were started and `stop_ns` when STOP was set (0 while running).
+//! - `records_offset` (0600): index of the first record `records` shows
+//!   (default 0; reset to 0 by each run). Page through with
+//!   `first + shown < records`.
+//!
+//! `rmmod` during a run waits for the run to end: the sysfs removal waits for
+//! the active write, and a run always ends by itself within `window_ms` plus
+//! the time the stuck allocations need to complete once the reserve is freed.
+
+use core::cell::UnsafeCell;
+use core::fmt::{self, Write};
+use core::marker::PhantomData;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use kernel::bindings as b;
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+use kernel::sync::Mutex;
+use kernel::{c_str, new_mutex};
+
+module! {
+    type: StallGen,
+    name: "nfw_stallgen",
+    author: "nofail-watchdog developers",
+    description: "nofail-watchdog test: livelocks __GFP_NOFAIL allocations on demand",
+    license: "GPL",
+}
+
+/// Raw gfp masks, as the C allocator functions take them.
+mod gfp {
+    use kernel::bindings as b;
+
+    /// `__GFP_FS`: the allocation may call into filesystems (and so the OOM
+    /// killer may act).
+    pub(crate) const FS: b::gfp_t = 1 << b::___GFP_FS_BIT;
+    /// `__GFP_NOFAIL`: the allocation must not fail; the allocator retries forever.
+    pub(crate) const NOFAIL: b::gfp_t = 1 << b::___GFP_NOFAIL_BIT;
+    /// `__GFP_DMA`: only from ZONE_DMA (the first 16 MiB).
+    pub(crate) const DMA: b::gfp_t = 1 << b::___GFP_DMA_BIT;
+    /// `GFP_KERNEL`.
+    pub(crate) const KERNEL: b::gfp_t = b::GFP_KERNEL;
+    /// `GFP_NOFS`: `GFP_KERNEL` without `__GFP_FS` (`include/linux/gfp_types.h`).
+    pub(crate) const NOFS: b::gfp_t = KERNEL & !FS;
+
+    // The values of `include/linux/gfp_types.h` in 6.12.
+    const _: () = assert!(KERNEL == 0xcc0);
+    const _: () = assert!(NOFS == 0xc40);
+    const _: () = assert!(NOFAIL == 0x8000);
+}
+
+/// Most workers one run may have.
+const MAX_WORKERS: usize = 64;
+/// Most records kept per run.
+const MAX_RECORDS: usize = 4096;
+/// Bytes kept free at the end of a `records` page for the summary line.
+const SUMMARY_ROOM: usize = 320;
+/// Longest sleep of the controller between checks of its stop conditions.
+const POLL_MS: u64 = 100;
+/// Allocation size of `mode=kmalloc`.
+const KMALLOC_SIZE: usize = 2048;
+/// Allocation size of `mode=kvmalloc` and `mode=scoped`.
+const KVMALLOC_SIZE: usize = 65536;
+
+/// Largest reserve with `zone=dma`.
+const DMA_RESERVE_MAX_KB: u32 = 1024;
+
+/// Idle kworkers each per-CPU pool gets before a run (see `run()`).
+const PREWARM_KWORKERS: u32 = 4;
+
+/// Nanoseconds per millisecond.
+const NSEC_PER_MSEC: u64 = 1_000_000;
+
+/// What a worker allocates.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `alloc_pages(GFP_NOFS | __GFP_NOFAIL, order)`.
+    Page,
+    /// `krealloc(NULL, 2048, GFP_NOFS | __GFP_NOFAIL)`.
+    Kmalloc,
+    /// `kvrealloc(NULL, 65536, GFP_NOFS | __GFP_NOFAIL)`.
+    Kvmalloc,
+    /// `kvrealloc(NULL, 65536, GFP_KERNEL | __GFP_NOFAIL)` in a NOFS scope.
+    Scoped,
+    /// `alloc_pages(GFP_NOFS, 0)`: "too small to fail".
+    Implicit,
+}
+
+impl Mode {
+    /// Every mode, for parsing.
+    const ALL: [Mode; 5] = [
+        Mode::Page,
+        Mode::Kmalloc,
+        Mode::Kvmalloc,
+        Mode::Scoped,
+        Mode::Implicit,
+    ];
+
+    /// The name used in `run` arguments and in `records`.
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Page => "page",
+            Mode::Kmalloc => "kmalloc",
+            Mode::Kvmalloc => "kvmalloc",
+            Mode::Scoped => "scoped",
+            Mode::Implicit => "implicit",
+        }
+    }
+
+    /// The gfp mask the worker passes to the allocator.
+    fn gfp(self) -> b::gfp_t {
+        match self {
+            Mode::Page | Mode::Kmalloc | Mode::Kvmalloc => gfp::NOFS | gfp::NOFAIL,
+            Mode::Scoped => gfp::KERNEL | gfp::NOFAIL,
+            Mode::Implicit => gfp::NOFS,
+        }
+    }
+
+    /// How the worker's allocations are made and freed.
+    fn kind(self, order: u32) -> Kind {
+        match self {
+            Mode::Page => Kind::Pages(order),
+            Mode::Implicit => Kind::Pages(0),
+            Mode::Kmalloc => Kind::Kmalloc(KMALLOC_SIZE),
+            Mode::Kvmalloc | Mode::Scoped => Kind::Kvmalloc(KVMALLOC_SIZE),
+        }
+    }
+}
+
+/// Why a run ended (or that it did not yet).
+#[derive(Clone, Copy)]
+enum StopReason {
+    /// No run since the module was loaded.
+    None,
+    /// A run is in progress.
+    Running,
+    /// The window elapsed.
+    Window,
+    /// With `until=stall`: every worker saw a stall and exited.
+    Stall,
+    /// The controller got a fatal signal (SIGKILL).
+    Signal,
+    /// The run could not start (reserve or kthread creation failed).
+    Error,
+}
+
+impl StopReason {
+    /// The word shown in the summary line.
+    fn name(self) -> &'static str {
+        match self {
+            StopReason::None => "none",
+            StopReason::Running => "running",
+            StopReason::Window => "window",
+            StopReason::Stall => "stall",
+            StopReason::Signal => "signal",
+            StopReason::Error => "error",
+        }
+    }
+}
+
+/// The parameters of one run, parsed from what was written to `run`.
+#[derive(Clone, Copy)]
+struct Params {
+    /// Number of worker kthreads.
+    workers: u32,
+    /// What the workers allocate.
+    mode: Mode,
+    /// Page order (`mode=page`).
+    order: u32,
+    /// How long the controller lets the workers run.
+    window_ms: u32,
+    /// Size of the reserve freed at STOP, in KiB.
+    reserve_kb: u32,
+    /// Allocate from ZONE_DMA only (`zone=dma`).
+    dma: bool,
+    /// Whether a worker stops after its first allocation that took `stall_ms`.
+    until_stall: bool,
+    /// An allocation that took at least this long is a stall.
+    stall_ms: u32,
+    /// An allocation that took at least this long is recorded.
+    record_ms: u32,
+}
+
+impl Params {
+    /// The parameters of an empty argument.
+    const DEFAULT: Params = Params {
+        workers: 1,
+        mode: Mode::Page,
+        order: 0,
+        window_ms: 20_000,
+        reserve_kb: 16_384,
+        dma: false,
+        until_stall: false,
+        stall_ms: 500,
+        record_ms: 100,
+    };
+
+    /// Parses space separated `key=value` words; any error is `EINVAL`.
+    fn parse(input: &[u8]) -> Result<Params> {
+        let mut p = Params::DEFAULT;
+        for word in words(input) {
+            let eq = word.iter().position(|&c| c == b'=').ok_or(EINVAL)?;
+            let (key, value) = (&word[..eq], &word[eq + 1..]);
+            match key {
+                b"workers" => p.workers = number(value, 1, MAX_WORKERS as u32)?,
+                b"mode" => {
+                    p.mode = *Mode::ALL
+                        .iter()
+                        .find(|m| m.name().as_bytes() == value)
+                        .ok_or(EINVAL)?
+                }
+                b"order" => p.order = number(value, 0, 1)?,
+                b"window_ms" => p.window_ms = number(value, 1, 600_000)?,
+                b"reserve_kb" => p.reserve_kb = number(value, 1024, 1 << 20)?,
+                b"zone" => {
+                    p.dma = match value {
+                        b"normal" => false,
+                        b"dma" => true,
+                        _ => return Err(EINVAL),
+                    }
+                }
+                b"until" => {
+                    p.until_stall = match value {
+                        b"stop" => false,
+                        b"stall" => true,
+                        _ => return Err(EINVAL),
+                    }
+                }
+                b"stall_ms" => p.stall_ms = number(value, 1, 600_000)?,
+                b"record_ms" => p.record_ms = number(value, 0, 600_000)?,
+                _ => return Err(EINVAL),
+            }
+        }
+        if p.order != 0 && p.mode != Mode::Page {
+            return Err(EINVAL);
+        }
+        if p.dma && p.mode != Mode::Page {
+            return Err(EINVAL);
+        }
+        if p.dma && p.reserve_kb > DMA_RESERVE_MAX_KB {
+            // The reserve comes from ZONE_DMA too (so that freeing it ends
+            // the stall); the zone is only 16 MiB.
+            p.reserve_kb = DMA_RESERVE_MAX_KB;
+        }
+        Ok(p)
+    }
+}
+
+/// The words of a sysfs write: split at white space (and NUL).
+fn words(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    input
+        .split(|c| c.is_ascii_whitespace() || *c == 0)
+        .filter(|w| !w.is_empty())
+}
+
+/// Parses a decimal number in `min..=max`; anything else is `EINVAL`.
+fn number(s: &[u8], min: u32, max: u32) -> Result<u32> {
+    if s.is_empty() || s.len() > 10 {
+        return Err(EINVAL);
+    }
+    let mut v: u64 = 0;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return Err(EINVAL);
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    if v < u64::from(min) || v > u64::from(max) {
+        return Err(EINVAL);
+    }
+    Ok(v as u32)
+}
+
+/// Monotonic time in nanoseconds, the clock nofail-watchdog uses too.
+fn now_ns() -> u64 {
+    // SAFETY: `ktime_get_mono_fast_ns()` has no preconditions (it is even NMI safe).
+    unsafe { b::ktime_get_mono_fast_ns() }
+}
+
+/// Converts milliseconds to a jiffies timeout, at least one jiffy.
+fn ms_to_jiffies(ms: u64) -> isize {
+    let ms = ms.clamp(1, u64::from(u32::MAX)) as u32;
+    // SAFETY: `__msecs_to_jiffies()` is a pure computation.
+    let jiffies = unsafe { b::__msecs_to_jiffies(ms) };
+    jiffies.clamp(1, isize::MAX as usize) as isize
+}
+
+/// Sleeps interruptibly for about `ms` milliseconds (a worker kthread).
+fn sleep_ms(ms: u64) {
+    // SAFETY: we are in process context and hold no spinlock.
+    unsafe { b::schedule_timeout_interruptible(ms_to_jiffies(ms)) };
+}
+
+/// Sleeps for about `ms` milliseconds or until a fatal signal (the
+/// controller): other signals, e.g. SIGCHLD when the OOM killer kills the
+/// writer's child, neither wake it nor end the run.  (A killable sleep is not
+/// reported by the hung-task detector.)
+fn sleep_ms_killable(ms: u64) {
+    // SAFETY: we are in process context and hold no spinlock.
+    unsafe { b::schedule_timeout_killable(ms_to_jiffies(ms)) };
+}
+
+/// Gives the CPU away if another task should run.
+fn cond_resched() {
+    // SAFETY: called from process context without spinlocks held.
+    unsafe { b::__cond_resched() };
+}
+
+/// Whether the current task has a fatal signal (SIGKILL) pending.
+fn fatal_signal_pending() -> bool {
+    // SAFETY: a C function without preconditions.
+    unsafe { nfw_stallgen_fatal_signal_pending() }
+}
+
+/// A task's command name (`TASK_COMM_LEN` bytes, NUL padded).
+#[derive(Clone, Copy)]
+struct Comm([u8; 16]);
+
+impl Comm {
+    /// The current task's command name.
+    fn current() -> Comm {
+        let mut buf = [0u8; 16];
+        // SAFETY: `buf` is writable for its 16 bytes and `get_current()` is the
+        // running task; `__get_task_comm()` copies under the task lock and
+        // NUL-terminates within `buf_size`.
+        unsafe {
+            b::__get_task_comm(
+                buf.as_mut_ptr().cast::<c_char>(),
+                buf.len(),
+                b::get_current(),
+            )
+        };
+        Comm(buf)
+    }
+}
+
+impl fmt::Display for Comm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for &c in self.0.iter().take_while(|&&c| c != 0) {
+            // One word per field: anything but printable non-space ASCII is '?'.
+            f.write_char(if c.is_ascii_graphic() { c as char } else { '?' })?;
+        }
+        Ok(())
+    }
+}
+
+extern "C" {
+    /// `memalloc_nofs_save()` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_nofs_save() -> u32;
+    /// `memalloc_nofs_restore()` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_nofs_restore(flags: u32);
+    /// `task_pid_nr(current)` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_current_pid() -> i32;
+    /// `fatal_signal_pending(current)` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_fatal_signal_pending() -> bool;
+    /// Gives every per-CPU pool of `system_wq` and `system_highpri_wq` at
+    /// least `per_pool` idle kworkers (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_prewarm_kworkers(per_pool: u32) -> c_int;
+}
+
+/// Pid of the current task.
+fn current_pid() -> i32 {
+    // SAFETY: a C function without preconditions.
+    unsafe { nfw_stallgen_current_pid() }
+}
+
+/// A `memalloc_nofs_save()` scope: sets `PF_MEMALLOC_NOFS` on the current
+/// task until dropped.
+///
+/// Not `Send`: it belongs to the task that entered it.
+struct NofsScope {
+    /// What `memalloc_nofs_save()` returned.
+    saved: u32,
+    /// Ties the scope to the current task.
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl NofsScope {
+    /// Enters the scope.
+    fn enter() -> Self {
+        NofsScope {
+            // SAFETY: a C function without preconditions; its result is
+            // passed back to `memalloc_nofs_restore()` on the same task.
+            saved: unsafe { nfw_stallgen_nofs_save() },
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl Drop for NofsScope {
+    fn drop(&mut self) {
+        // SAFETY: `saved` came from `memalloc_nofs_save()` on this task (the
+        // scope is not `Send`), and scopes are dropped in reverse order.
+        unsafe { nfw_stallgen_nofs_restore(self.saved) };
+    }
+}
+
+/// How the allocations of a [`Chain`] are made and freed.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// `alloc_pages(gfp, order)` / `__free_pages()`.
+    Pages(u32),
+    /// `krealloc(NULL, size, gfp)` / `kfree()`.
+    Kmalloc(usize),
+    /// `kvrealloc(NULL, size, gfp)` / `kvfree()`.
+    Kvmalloc(usize),
+}
+
+/// Memory held without any bookkeeping allocation: a singly linked list
+/// threaded through the allocations themselves.
+///
+/// # Invariants
+///
+/// `head` is null or an allocation of `kind` that we own (a `struct page` of
+/// order `n` for `Kind::Pages(n)`, else the pointer `krealloc()`/`kvrealloc()`
+/// returned), whose first 8 bytes hold the previous allocation, in the same
+/// form, or null.
+struct Chain {
+    /// How the allocations are made.
+    kind: Kind,
+    /// The newest allocation.
+    head: *mut c_void,
+}
+
+impl Chain {
+    /// An empty chain.
+    fn new(kind: Kind) -> Self {
+        // INVARIANT: an empty chain.
+        Chain {
+            kind,
+            head: ptr::null_mut(),
+        }
+    }
+
+    /// Makes one allocation with `gfp` and adds it; false if it returned NULL.
+    fn grow(&mut self, gfp: b::gfp_t) -> bool {
+        match self.kind {
+            Kind::Pages(order) => {
+                // SAFETY: any gfp mask and order are valid arguments; we are in
+                // process context, so a blocking mask is fine.
+                let page = unsafe { b::alloc_pages(gfp, order) };
+                if page.is_null() {
+                    return false;
+                }
+                // SAFETY: `page` is a page we own; `kmap_local_page()` maps it
+                // (a page is at least 8 bytes and page aligned) and the mapping
+                // is released right after the write.
+                unsafe {
+                    let addr = b::kmap_local_page(page);
+                    addr.cast::<*mut c_void>().write(self.head);
+                    b::kunmap_local(addr);
+                }
+                // INVARIANT: `page` is ours, of `order`, linked to the old head.
+                self.head = page.cast();
+            }
+            Kind::Kmalloc(size) | Kind::Kvmalloc(size) => {
+                let p = if let Kind::Kmalloc(_) = self.kind {
+                    // SAFETY: `krealloc(NULL, ...)` is a plain allocation.
+                    unsafe { b::krealloc(ptr::null(), size, gfp) }
+                } else {
+                    // SAFETY: `kvrealloc(NULL, ...)` is a plain allocation.
+                    unsafe { b::kvrealloc(ptr::null(), size, gfp) }
+                };
+                if p.is_null() {
+                    return false;
+                }
+                // SAFETY: `p` is a fresh allocation of `size` >= 8 bytes, aligned
+                // for a pointer (kmalloc and vmalloc align to at least 8).
+                unsafe { p.cast::<*mut c_void>().write(self.head) };
+                // INVARIANT: `p` is ours, linked to the old head.
+                self.head = p;
+            }
+        }
+        true
+    }
+
+    /// Frees every allocation of the chain.
+    fn release(&mut self) {
+        while !self.head.is_null() {
+            let cur = self.head;
+            // SAFETY: by the type invariant `cur` is an allocation of `kind` that
+            // we own and whose first 8 bytes link to the next one; we read the
+            // link, then free `cur` exactly once and never touch it again.
+            let next = unsafe {
+                match self.kind {
+                    Kind::Pages(order) => {
+                        let page = cur.cast::<b::page>();
+                        let addr = b::kmap_local_page(page);
+                        let next = addr.cast::<*mut c_void>().read();
+                        b::kunmap_local(addr);
+                        b::__free_pages(page, order);
+                        next
+                    }
+                    Kind::Kmalloc(_) => {
+                        let next = cur.cast::<*mut c_void>().read();
+                        b::kfree(cur);
+                        next
+                    }
+                    Kind::Kvmalloc(_) => {
+                        let next = cur.cast::<*mut c_void>().read();
+                        b::kvfree(cur);
+                        next
+                    }
+                }
+            };
+            // INVARIANT: `next` is the rest of the chain.
+            self.head = next;
+        }
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// One slow allocation, as shown by `records`.
+#[derive(Clone, Copy)]
+struct Record {
+    /// Pid of the allocating task.
+    pid: i32,
+    /// Its command name.
+    comm: Comm,
+    /// The worker's mode.
+    mode: Mode,
+    /// The page order passed (0 for non-page modes).
+    order: u32,
+    /// The gfp mask passed.
+    gfp: b::gfp_t,
+    /// When the allocation call started (`ktime_get_mono_fast_ns()`).
+    start_ns: u64,
+    /// When it returned.
+    end_ns: u64,
+}
+
+impl Record {
+    /// Filler for the preallocated record table.
+    const EMPTY: Record = Record {
+        pid: 0,
+        comm: Comm([0; 16]),
+        mode: Mode::Page,
+        order: 0,
+        gfp: 0,
+        start_ns: 0,
+        end_ns: 0,
+    };
+}
+
+impl fmt::Display for Record {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "pid={} comm={} mode={} order={} gfp={:#x} start_ns={} end_ns={} ms={}",
+            self.pid,
+            self.comm,
+            self.mode.name(),
+            self.order,
+            self.gfp,
+            self.start_ns,
+            self.end_ns,
+            self.end_ns.saturating_sub(self.start_ns) / NSEC_PER_MSEC
+        )
+    }
+}
+
+/// Records of the last run and what `records` shows.
+struct Log {
+    /// Record table, allocated at module load: `MAX_RECORDS` entries, the
+    /// first `count` valid.
+    recs: KVVec<Record>,
+    /// Number of valid records.
+    count: usize,
+    /// Records that did not fit.
+    dropped: u64,
+    /// First record `records` shows.
+    offset: usize,
+    /// State of the last run.
+    stopped_by: StopReason,
+    /// Workers of the last run.
+    workers: u32,
+}
+
+/// Module-wide state, shared by the sysfs callbacks and the workers.
+#[pin_data]
+struct Shared {
+    /// Records of the last run.
+    #[pin]
+    log: Mutex<Log>,
+    /// A run is in progress (one at a time).
+    busy: AtomicBool,
+    /// Successful allocations of the last run.
+    allocations: AtomicU64,
+    /// Allocations of the last run that took at least `stall_ms`.
+    stalls: AtomicU64,
+    /// Allocations of the last run that returned NULL.
+    failed: AtomicU64,
+    /// Longest allocation of the last run, in nanoseconds.
+    max_ns: AtomicU64,
+    /// When the last run's workers were started (the gate opened).
+    gate_ns: AtomicU64,
+    /// When the last run's STOP was set (0 before).
+    stop_ns: AtomicU64,
+}
+
+impl Shared {
+    /// Allocates the state, including the record table.
+    fn new() -> Result<impl PinInit<Self, Error>> {
+        let recs = KVVec::from_elem(Record::EMPTY, MAX_RECORDS, GFP_KERNEL)?;
+        let log = Log {
+            recs,
+            count: 0,
+            dropped: 0,
+            offset: 0,
+            stopped_by: StopReason::None,
+            workers: 0,
+        };
+        Ok(try_pin_init!(Shared {
+            log <- new_mutex!(log, "nfw_stallgen_log"),
+            busy: AtomicBool::new(false),
+            allocations: AtomicU64::new(0),
+            stalls: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            max_ns: AtomicU64::new(0),
+            gate_ns: AtomicU64::new(0),
+            stop_ns: AtomicU64::new(0),
+        }? Error))
+    }
+
+    /// Handles a write to `run`: parses it and does the run.
+    fn start(&self, input: &[u8]) -> Result {
+        let p = Params::parse(input)?;
+        if self
+            .busy
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        {
+            let mut log = self.log.lock();
+            log.count = 0;
+            log.dropped = 0;
+            log.offset = 0;
+            log.stopped_by = StopReason::Running;
+            log.workers = p.workers;
+            for c in [
+                &self.allocations,
+                &self.stalls,
+                &self.failed,
+                &self.max_ns,
+                &self.gate_ns,
+                &self.stop_ns,
+            ] {
+                c.store(0, Ordering::Relaxed);
+            }
+        }
+        pr_info!(
+            "run: workers={} mode={} order={} window_ms={} reserve_kb={} until={} stall_ms={} record_ms={}\n",
+            p.workers,
+            p.mode.name(),
+            p.order,
+            p.window_ms,
+            p.reserve_kb,
+            if p.until_stall { "stall" } else { "stop" },
+            p.stall_ms,
+            p.record_ms
+        );
+        let result = self.run(p);
+        let reason = *result.as_ref().unwrap_or(&StopReason::Error);
+        self.log.lock().stopped_by = reason;
+        pr_info!(
+            "run over: stopped_by={} allocations={} stalls={} max_ms={}\n",
+            reason.name(),
+            self.allocations.load(Ordering::Relaxed),
+            self.stalls.load(Ordering::Relaxed),
+            self.max_ns.load(Ordering::Relaxed) / NSEC_PER_MSEC
+        );
+        self.busy.store(false, Ordering::Release);
+        result.map(|_| ())
+    }
+
+    /// The controller: reserve, workers, window, STOP.
+    fn run(&self, p: Params) -> Result<StopReason> {
+        // SAFETY: a C function without preconditions; it sleeps, as we may.
+        let ret = unsafe { nfw_stallgen_prewarm_kworkers(PREWARM_KWORKERS) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        let mut reserve = Chain::new(Kind::Pages(0));
+        for _ in 0..p.reserve_kb / 4 {
+            if !reserve.grow(gfp::KERNEL | if p.dma { gfp::DMA } else { 0 }) {
+                return Err(ENOMEM);
+            }
+        }
+        let run = Run {
+            params: p,
+            shared: self,
+            stop: AtomicBool::new(false),
+            alive: AtomicU32::new(p.workers),
+        };
+        // Every thread exists before any of them allocates: the start gate.
+        let workers = Workers::create(&run)?;
+        self.gate_ns.store(now_ns(), Ordering::Relaxed);
+        workers.start();
+        let reason = run.wait_window();
+        run.stop.store(true, Ordering::SeqCst);
+        self.stop_ns.store(now_ns(), Ordering::Relaxed);
+        // Now every stuck allocation can succeed, and its worker sees STOP.
+        drop(reserve);
+        // Waits for every worker to exit.
+        drop(workers);
+        Ok(reason)
+    }
+
+    /// Adds a record, or counts it as dropped if the table is full.
+    fn record(&self, rec: Record) {
+        let mut log = self.log.lock();
+        let i = log.count;
+        if let Some(slot) = log.recs.get_mut(i) {
+            *slot = rec;
+            log.count = i + 1;
+        } else {
+            log.dropped += 1;
+        }
+    }
+
+    /// Formats `records` into `out` (a sysfs page); returns the length.
+    fn show_records(&self, out: &mut [u8]) -> usize {
+        let log = self.log.lock();
+        let limit = out.len().saturating_sub(SUMMARY_ROOM);
+        let mut w = SliceWriter { buf: out, len: 0 };
+        let first = log.offset.min(log.count);
+        let mut shown = 0;
+        for rec in &log.recs[first..log.count] {
+            let mark = w.len;
+            if write!(w, "{}", rec).is_err() || w.len > limit {
+                w.len = mark;
+                break;
+            }
+            shown += 1;
+        }
+        // SUMMARY_ROOM is enough for the longest summary line.
+        let _ = writeln!(
+            w,
+            "summary workers={} allocations={} stalls={} max_ms={} stopped_by={} records={} dropped={} failed={} first={} shown={} start_ns={} stop_ns={}",
+            log.workers,
+            self.allocations.load(Ordering::Relaxed),
+            self.stalls.load(Ordering::Relaxed),
+            self.max_ns.load(Ordering::Relaxed) / NSEC_PER_MSEC,
+            log.stopped_by.name(),
+            log.count,
+            log.dropped,
+            self.failed.load(Ordering::Relaxed),
+            first,
+            shown,
+            self.gate_ns.load(Ordering::Relaxed),
+            self.stop_ns.load(Ordering::Relaxed)
+        );
+        w.len
+    }
+}
+
+/// A `fmt::Write` into a byte slice that fails instead of overflowing.
+struct SliceWriter<'a> {
+    /// The output buffer.
+    buf: &'a mut [u8],
+    /// Bytes written so far.
+    len: usize,
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// One run: what the controller and its workers share.
+struct Run<'a> {
+    /// Parameters of the run.
+    params: Params,
+    /// Where records and counters go.
+    shared: &'a Shared,
+    /// STOP: set by the controller at the end of the window.
+    stop: AtomicBool,
+    /// Workers that have not finished yet.
+    alive: AtomicU32,
+}
+
+impl Run<'_> {
+    /// Sleeps for the window; returns why it ended.
+    fn wait_window(&self) -> StopReason {
+        let end = now_ns().saturating_add(u64::from(self.params.window_ms) * NSEC_PER_MSEC);
+        loop {
+            if self.params.until_stall && self.alive.load(Ordering::Acquire) == 0 {
+                return StopReason::Stall;
+            }
+            let now = now_ns();
+            if now >= end {
+                return StopReason::Window;
+            }
+            if fatal_signal_pending() {
+                return StopReason::Signal;
+            }
+            sleep_ms_killable((end - now).div_ceil(NSEC_PER_MSEC).min(POLL_MS));
+        }
+    }
+
+    /// Whether the worker should stop allocating.
+    fn should_stop(&self) -> bool {
+        // SAFETY: called from one of our kthreads.
+        self.stop.load(Ordering::Acquire) || unsafe { b::kthread_should_stop() }
+    }
+
+    /// The body of a worker kthread.
+    fn worker(&self) {
+        let p = &self.params;
+        let gfp = p.mode.gfp() | if p.dma { gfp::DMA } else { 0 };
+        let record_ns = u64::from(p.record_ms) * NSEC_PER_MSEC;
+        let stall_ns = u64::from(p.stall_ms) * NSEC_PER_MSEC;
+        let pid = current_pid();
+        let comm = Comm::current();
+        let mut held = Chain::new(p.mode.kind(p.order));
+        while !self.should_stop() {
+            let start_ns = now_ns();
+            let ok = if p.mode == Mode::Scoped {
+                let _scope = NofsScope::enter();
+                held.grow(gfp)
+            } else {
+                held.grow(gfp)
+            };
+            let end_ns = now_ns();
+            if !ok {
+                self.shared.failed.fetch_add(1, Ordering::Relaxed);
+                sleep_ms(1);
+                continue;
+            }
+            let took = end_ns.saturating_sub(start_ns);
+            self.shared.allocations.fetch_add(1, Ordering::Relaxed);
+            self.shared.max_ns.fetch_max(took, Ordering::Relaxed);
+            if took >= record_ns {
+                self.shared.record(Record {
+                    pid,
+                    comm,
+                    mode: p.mode,
+                    order: if let Kind::Pages(o) = p.mode.kind(p.order) {
+                        o
+                    } else {
+                        0
+                    },
+                    gfp,
+                    start_ns,
+                    end_ns,
+                });
+            }
+            if took >= stall_ns {
+                self.shared.stalls.fetch_add(1, Ordering::Relaxed);
+                if p.until_stall {
+                    break;
+                }
+            }
+            cond_resched();
+        }
+        held.release();
+        self.alive.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// Entry point of a worker kthread; `data` is the controller's [`Run`].
+///
+/// # Safety
+///
+/// `data` points to a `Run` that stays alive and in place until the thread
+/// has exited (passed by `Workers::create()` only).
+unsafe extern "C" fn worker_main(data: *mut c_void) -> c_int {
+    // SAFETY: `data` is the `Run` passed by `Workers::create()`; the controller
+    // keeps it alive (and in place) until `kthread_stop()` of this thread has
+    // returned, which is after this function returned.
+    let run = unsafe { &*data.cast::<Run<'_>>() };
+    run.worker();
+    0
+}
+
+/// The worker kthreads of one run; dropping it stops them and waits for
+/// their exit.
+///
+/// # Invariants
+///
+/// `tasks[..n]` are kthreads created with `worker_main` on the `Run` that
+/// `'a` borrows, each with a task reference we own.
+struct Workers<'a> {
+    /// The threads.
+    tasks: [*mut b::task_struct; MAX_WORKERS],
+    /// How many there are.
+    n: usize,
+    /// The run the threads use.
+    _run: PhantomData<&'a Run<'a>>,
+}
+
+impl<'a> Workers<'a> {
+    /// Creates the threads of `run` without starting them.
+    fn create(run: &'a Run<'a>) -> Result<Self> {
+        // INVARIANT: no threads yet.
+        let mut w = Workers {
+            tasks: [ptr::null_mut(); MAX_WORKERS],
+            n: 0,
+            _run: PhantomData,
+        };
+        let data = ptr::from_ref(run).cast_mut().cast::<c_void>();
+        for i in 0..run.params.workers.min(MAX_WORKERS as u32) {
+            // SAFETY: `worker_main` has the kthread signature; `data` outlives
+            // the thread (see the invariant and `Drop`); the name format is a
+            // NUL-terminated string with one `%u` matched by a `c_uint`.
+            let t = unsafe {
+                b::kthread_create_on_node(
+                    Some(worker_main),
+                    data,
+                    b::NUMA_NO_NODE,
+                    c_str!("nfw_stall/%u").as_char_ptr(),
+                    i,
+                )
+            };
+            // SAFETY: `IS_ERR()` only looks at the pointer value.
+            if unsafe { b::IS_ERR(t.cast::<c_void>()) } {
+                // SAFETY: `t` is an error pointer, `PTR_ERR()` decodes it.
+                let err = unsafe { b::PTR_ERR(t.cast::<c_void>()) };
+                return Err(Error::from_errno(err as c_int));
+            }
+            // SAFETY: `t` is a live task; the reference keeps its `task_struct`
+            // (and the kthread data `kthread_stop()` uses) alive even if the
+            // thread exits on its own (`until=stall`).
+            unsafe { b::get_task_struct(t) };
+            // INVARIANT: a kthread of `worker_main` with our reference.
+            w.tasks[w.n] = t;
+            w.n += 1;
+        }
+        Ok(w)
+    }
+
+    /// Starts every thread: opens the start gate.
+    fn start(&self) {
+        for &t in &self.tasks[..self.n] {
+            // SAFETY: `t` is a live task (we hold a reference).
+            unsafe { b::wake_up_process(t) };
+        }
+    }
+}
+
+impl Drop for Workers<'_> {
+    fn drop(&mut self) {
+        for &t in &self.tasks[..self.n] {
+            // SAFETY: `t` is a kthread with a reference we own (type invariant);
+            // `kthread_stop_put()` waits for it to exit (a thread never woken
+            // exits without running `worker_main`) and drops the reference.
+            unsafe { b::kthread_stop_put(t) };
+        }
+    }
+}
+
+/// The module's state, for the sysfs callbacks; null when not loaded.
+///
+/// Set in `init` before the sysfs files exist, cleared in `drop` after they
+/// were removed (which waits for running callbacks).
+static SHARED: AtomicPtr<Shared> = AtomicPtr::new(ptr::null_mut());
+
+/// The module's state, if it is loaded.
+fn shared() -> Result<&'static Shared> {
+    let p = SHARED.load(Ordering::Acquire);
+    // SAFETY: a non-null `SHARED` points to the pinned `Shared` of the loaded
+    // module, which outlives every sysfs callback (see `SHARED`).
+    unsafe { p.as_ref() }.ok_or(ENODEV)
+}
+
+/// The sysfs attributes and their group.
+///
+/// Static, because with lockdep the attribute keys must be in static storage.
+struct SysfsTables {
+    /// `run`.
+    run: b::kobj_attribute,
+    /// `records`.
+    records: b::kobj_attribute,
+    /// `records_offset`.
+    offset: b::kobj_attribute,
+    /// NULL-terminated list of the attributes.
+    attrs: [*mut b::attribute; 4],
+    /// The group.
+    group: b::attribute_group,
+}
+
+/// Interior mutability for [`SysfsTables`] in a static.
+struct TablesCell(UnsafeCell<SysfsTables>);
+
+// SAFETY: the tables are written only by `init_tables()` during module init,
+// before they are registered; afterwards only sysfs reads them.
+unsafe impl Sync for TablesCell {}
+
+/// The sysfs tables, filled in by `init_tables()`.
+static TABLES: TablesCell = TablesCell(UnsafeCell::new(
+    // SAFETY: all-zero is a valid value of these C structs (null pointers,
+    // `None` callbacks, zero modes).
+    unsafe { core::mem::zeroed() },
+));
+
+/// Fills in the sysfs tables; returns the group to register.
+fn init_tables() -> *const b::attribute_group {
+    let t = TABLES.0.get();
+    // SAFETY: called once from module init before the group is registered, so
+    // nothing else accesses `TABLES`; the names are static C strings.
+    unsafe {
+        (*t).run.attr.name = c_str!("run").as_char_ptr();
+        (*t).run.attr.mode = 0o200;
+        (*t).run.store = Some(run_store);
+        (*t).records.attr.name = c_str!("records").as_char_ptr();
+        (*t).records.attr.mode = 0o400;
+        (*t).records.show = Some(records_show);
+        (*t).offset.attr.name = c_str!("records_offset").as_char_ptr();
+        (*t).offset.attr.mode = 0o600;
+        (*t).offset.show = Some(offset_show);
+        (*t).offset.store = Some(offset_store);
+        (*t).attrs = [
+            ptr::addr_of_mut!((*t).run.attr),
+            ptr::addr_of_mut!((*t).records.attr),
+            ptr::addr_of_mut!((*t).offset.attr),
+            ptr::null_mut(),
+        ];
+        (*t).group.attrs = ptr::addr_of_mut!((*t).attrs).cast();
+        ptr::addr_of!((*t).group)
+    }
+}
+
+/// Converts a result to what a sysfs callback returns.
+fn sysfs_ret(r: Result<usize>) -> isize {
+    match r {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `run` store: a whole run.
+///
+/// # Safety
+///
+/// Called by sysfs only, with `count` readable bytes at `buf`.
+unsafe extern "C" fn run_store(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: sysfs passes `count` readable bytes at `buf`.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    sysfs_ret(shared().and_then(|s| s.start(input)).map(|()| count))
+}
+
+/// `records` show.
+///
+/// # Safety
+///
+/// Called by sysfs only, with a writable `PAGE_SIZE` buffer at `buf`.
+unsafe extern "C" fn records_show(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: sysfs passes a writable buffer of `PAGE_SIZE` bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), b::PAGE_SIZE) };
+    sysfs_ret(shared().map(|s| s.show_records(out)))
+}
+
+/// `records_offset` show.
+///
+/// # Safety
+///
+/// Called by sysfs only, with a writable `PAGE_SIZE` buffer at `buf`.
+unsafe extern "C" fn offset_show(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *mut c_char,
+) -> isize {
+    // SAFETY: sysfs passes a writable buffer of `PAGE_SIZE` bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf.cast::<u8>(), b::PAGE_SIZE) };
+    sysfs_ret(shared().and_then(|s| {
+        let mut w = SliceWriter { buf: out, len: 0 };
+        writeln!(w, "{}", s.log.lock().offset).map_err(|_| EINVAL)?;
+        Ok(w.len)
+    }))
+}
+
+/// `records_offset` store.
+///
+/// # Safety
+///
+/// Called by sysfs only, with `count` readable bytes at `buf`.
+unsafe extern "C" fn offset_store(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: sysfs passes `count` readable bytes at `buf`.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    sysfs_ret(shared().and_then(|s| {
+        let mut words = words(input);
+        let value = words.next().ok_or(EINVAL)?;
+        if words.next().is_some() {
+            return Err(EINVAL);
+        }
+        s.log.lock().offset = number(value, 0, MAX_RECORDS as u32)? as usize;
+        Ok(count)
+    }))
+}
+
+/// `/sys/kernel/nfw_stallgen` with its attribute group.
+///
+/// # Invariants
+///
+/// `kobj` is a kobject we hold a reference to, with `group` registered on it.
+struct SysfsDir {
+    /// The directory.
+    kobj: NonNull<b::kobject>,
+    /// The registered group.
+    group: *const b::attribute_group,
+}
+
+// SAFETY: the kobject and the group are only used through thread-safe kernel
+// functions; the pointers can be moved and shared between threads.
+unsafe impl Send for SysfsDir {}
+// SAFETY: see `Send`; `SysfsDir` has no `&self` methods that mutate.
+unsafe impl Sync for SysfsDir {}
+
+impl SysfsDir {
+    /// Creates the directory and its files.
+    fn create(group: *const b::attribute_group) -> Result<Self> {
+        // SAFETY: `kernel_kobj` is set up at boot and never changes; the name is
+        // a static C string.
+        let kobj = unsafe {
+            b::kobject_create_and_add(
+                c_str!("nfw_stallgen").as_char_ptr(),
+                ptr::addr_of!(b::kernel_kobj).read(),
+            )
+        };
+        let kobj = NonNull::new(kobj).ok_or(ENOMEM)?;
+        // SAFETY: `kobj` is live; `group` is a valid static group.
+        let ret = unsafe { b::sysfs_create_group(kobj.as_ptr(), group) };
+        if ret != 0 {
+            // SAFETY: drops the reference `kobject_create_and_add()` gave us.
+            unsafe { b::kobject_put(kobj.as_ptr()) };
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: both registered above.
+        Ok(SysfsDir { kobj, group })
+    }
+}
+
+impl Drop for SysfsDir {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant; `sysfs_remove_group()` waits for
+        // running callbacks (a run in progress) to finish.
+        unsafe {
+            b::sysfs_remove_group(self.kobj.as_ptr(), self.group);
+            b::kobject_put(self.kobj.as_ptr());
+        }
+    }
+}
+
+/// The module.
+struct StallGen {
+    /// The sysfs directory; `None` once removed.
+    dir: Option<SysfsDir>,
+    /// The state `SHARED` points to.
+    _shared: Pin<KBox<Shared>>,
+}
+
+impl kernel::Module for StallGen {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let shared = KBox::pin_init(Shared::new()?, GFP_KERNEL)?;
+        SHARED.store(ptr::from_ref(&*shared).cast_mut(), Ordering::Release);
+        match SysfsDir::create(init_tables()) {
+            Ok(dir) => Ok(StallGen {
+                dir: Some(dir),
+                _shared: shared,
+            }),
+            Err(e) => {
+                SHARED.store(ptr::null_mut(), Ordering::Release);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for StallGen {
+    fn drop(&mut self) {
+        // Removing the files waits for a run in progress to end.
+        drop(self.dir.take());
+        SHARED.store(ptr::null_mut(), Ordering::Release);
+    }
+}

@@ -1,0 +1,130 @@
+//! `nfw-hog`: locks a given amount of anonymous memory and sleeps forever.
+//!
+//! `nfw-hog (--mb N | --leave-mb M) [--oom-score-adj V] [--name NAME]`
+//!
+//! Exits non-zero with a message if the memory cannot be mapped or locked.
+
+use nfw_tools::hog::{self, Config};
+use std::io::Write;
+use std::process::exit;
+
+fn die(msg: &str) -> ! {
+    eprintln!("nfw-hog: error: {msg}");
+    exit(1);
+}
+
+fn os_err(what: &str) -> ! {
+    die(&format!("{what}: {}", std::io::Error::last_os_error()));
+}
+
+/// Lifts `RLIMIT_MEMLOCK` to unlimited (we run as root in the guest), or at
+/// least the soft limit to the hard one; a failure shows up at `mlock()`.
+fn raise_memlock_limit() {
+    let unlimited = libc::rlimit {
+        rlim_cur: libc::RLIM_INFINITY,
+        rlim_max: libc::RLIM_INFINITY,
+    };
+    // SAFETY: `unlimited` is a valid rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_MEMLOCK, &unlimited) } == 0 {
+        return;
+    }
+    let mut cur = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `cur` is a writable rlimit; then a valid one is passed back.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut cur) == 0 {
+            cur.rlim_cur = cur.rlim_max;
+            libc::setrlimit(libc::RLIMIT_MEMLOCK, &cur);
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cfg: Config = match hog::parse_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            if !e.0.is_empty() {
+                eprintln!("nfw-hog: {e}");
+            }
+            eprintln!("{}", hog::USAGE);
+            exit(if e.0.is_empty() { 0 } else { 2 });
+        }
+    };
+
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| hog::mem_available_kb(&m));
+    let mb = hog::target_mb(cfg.size, available).unwrap_or_else(|e| die(&e));
+    let bytes = usize::try_from(mb)
+        .ok()
+        .and_then(|m| m.checked_mul(1 << 20))
+        .unwrap_or_else(|| die(&format!("{mb} MiB is too large")));
+
+    raise_memlock_limit();
+
+    // SAFETY: an anonymous private mapping at an address of the kernel's choice.
+    let addr = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            bytes,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+            -1,
+            0,
+        )
+    };
+    if addr == libc::MAP_FAILED {
+        os_err(&format!("mmap of {mb} MiB failed"));
+    }
+    // SAFETY: `addr..addr + bytes` is our mapping; mlock() faults it all in.
+    if unsafe { libc::mlock(addr, bytes) } != 0 {
+        os_err(&format!(
+            "mlock of {mb} MiB failed (RLIMIT_MEMLOCK could not be lifted?)"
+        ));
+    }
+    // Touch every page (mlock already populated them; this also dirties them).
+    // SAFETY: sysconf has no preconditions.
+    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
+        .ok()
+        .filter(|&p| p > 0)
+        .unwrap_or(4096);
+    let base = addr.cast::<u8>();
+    let mut off = 0;
+    while off < bytes {
+        // SAFETY: `off < bytes`: inside our writable mapping.
+        unsafe { base.add(off).write_volatile(1) };
+        off += page;
+    }
+
+    if let Some(v) = cfg.oom_score_adj {
+        if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{v}\n")) {
+            die(&format!(
+                "writing {v} to /proc/self/oom_score_adj failed: {e}"
+            ));
+        }
+    }
+    if let Some(name) = &cfg.name {
+        let mut buf = [0u8; 16];
+        buf[..name.len()].copy_from_slice(name.as_bytes());
+        // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+        if unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr(), 0, 0, 0) } != 0 {
+            os_err("prctl(PR_SET_NAME) failed");
+        }
+    }
+
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "nfw-hog: ready pid={} locked_mb={mb}",
+        std::process::id()
+    );
+    let _ = out.flush();
+    drop(out);
+    loop {
+        // SAFETY: pause() only waits for a signal.
+        unsafe { libc::pause() };
+    }
+}

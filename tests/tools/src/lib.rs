@@ -1,0 +1,4 @@
+//! Pure logic of the guest tools (argument and `/proc` parsing), kept apart
+//! from the system calls so that `cargo test` can check it on the host.
+
+pub mod hog;
