@@ -55,7 +55,7 @@ pub(crate) struct Reclaim;
 impl RedirectCallback for Reclaim {
     fn redirect() -> Option<usize> {
         let own = Own::new(track::find(sys::current_addr())?)?;
-        if own.in_wrapper() {
+        if !own.in_allocator() || own.in_wrapper() {
             // Our own call of the original from `reclaim_backoff`.
             return None;
         }

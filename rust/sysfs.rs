@@ -205,6 +205,7 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     let now = sys::now_ns();
     let stalled_now = (0..track::CAPACITY)
         .filter_map(track::snapshot)
+        .filter(|s| s.in_allocator())
         .filter(|s| stall::elapsed(now, s.start_ns) >= stall::ms_to_ns(policy.stall_warn_ms))
         .count();
     writeln!(w, "stalls_detected {}", l(&STATS.stalls))?;
@@ -214,7 +215,8 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     writeln!(w, "reports {}", l(&STATS.reports))?;
     writeln!(w, "reports_suppressed {}", l(&STATS.suppressed))?;
     writeln!(w, "tracked {}", l(&STATS.tracked))?;
-    writeln!(w, "in_flight {}", STATS.active.load(Ordering::Relaxed))?;
+    writeln!(w, "in_flight {}", STATS.in_flight.load(Ordering::Relaxed))?;
+    writeln!(w, "slots_in_use {}", STATS.occupied.load(Ordering::Relaxed))?;
     writeln!(w, "overflow {}", l(&STATS.overflow))?;
     writeln!(w, "retries {}", l(&STATS.rounds))?;
     writeln!(w, "backoff_sleeps {}", l(&STATS.sleeps))?;
@@ -236,7 +238,10 @@ fn show_stalls(w: &mut impl Write) -> core::fmt::Result {
         w,
         "pid comm kind nofs order ms retries sleeps start_ns first_report_ns gfp"
     )?;
-    for s in (0..track::CAPACITY).filter_map(track::snapshot) {
+    for s in (0..track::CAPACITY)
+        .filter_map(track::snapshot)
+        .filter(|s| s.in_allocator())
+    {
         writeln!(
             w,
             "{} {} {} {} {} {} {} {} {} {} {}",

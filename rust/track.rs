@@ -8,6 +8,15 @@
 //!
 //! Memory is bounded: [`CAPACITY`] slots, allocated statically. Allocations
 //! that find the table full are counted in [`Stats::overflow`] and not tracked.
+//!
+//! A stall is per task, not per allocation: an allocation that took at least
+//! [`LINGER_MIN_NS`] keeps its slot for [`LINGER_NS`] after it returns, and
+//! a slow-path allocation of the same task within that gap continues the
+//! same stall (start time, reports, back-off level). Without this, a task
+//! whose `__GFP_NOFAIL` allocations each succeed after a second from the
+//! memory reserves (`__alloc_pages_may_oom()` gives them `ALLOC_NO_WATERMARKS`
+//! after 16 fruitless rounds) would crawl forever without ever being one
+//! long stall.
 
 use crate::logic::gfp::Kind;
 use crate::logic::hist;
@@ -21,6 +30,12 @@ pub(crate) const CAPACITY: usize = 1024;
 const FREE: usize = 0;
 /// `owner` of a slot being filled in.
 const BUSY: usize = 1;
+/// An allocation at least this slow keeps the stall open after it returns.
+pub(crate) const LINGER_MIN_NS: u64 = 50_000_000;
+/// How long a stall stays open between two allocations of its task.
+pub(crate) const LINGER_NS: u64 = 1_000_000_000;
+/// `ended_ns` of a lingering slot being freed.
+const FREEING: u64 = u64::MAX;
 
 /// One tracked allocation.
 ///
@@ -31,6 +46,9 @@ const BUSY: usize = 1;
 ///   `seq` is odd (claim). `seq` is even whenever `owner` is a task address.
 /// - `last_report_ns` and `first_report_ns` are written by the watchdog
 ///   thread only (and zeroed by the claim).
+/// - `ended_ns` is 0 while the owner is in the allocator, the time it left
+///   while the stall lingers, [`FREEING`] while the slot is being freed.
+///   Leaving a lingering state is decided by a compare-exchange on it.
 pub(crate) struct Slot {
     owner: AtomicUsize,
     seq: AtomicU32,
@@ -39,6 +57,8 @@ pub(crate) struct Slot {
     order: AtomicU32,
     kind: AtomicU32,
     start_ns: AtomicU64,
+    alloc_ns: AtomicU64,
+    ended_ns: AtomicU64,
     comm: [AtomicU64; 2],
     rounds: AtomicU32,
     sleeps: AtomicU32,
@@ -58,6 +78,8 @@ impl Slot {
             order: AtomicU32::new(0),
             kind: AtomicU32::new(0),
             start_ns: AtomicU64::new(0),
+            alloc_ns: AtomicU64::new(0),
+            ended_ns: AtomicU64::new(0),
             comm: [AtomicU64::new(0), AtomicU64::new(0)],
             rounds: AtomicU32::new(0),
             sleeps: AtomicU32::new(0),
@@ -79,8 +101,10 @@ pub(crate) struct Stats {
     pub(crate) tracked: AtomicU64,
     /// Allocations not tracked because the table was full.
     pub(crate) overflow: AtomicU64,
-    /// Tracked allocations in flight now.
-    pub(crate) active: AtomicU32,
+    /// Tracked allocations in the allocator now.
+    pub(crate) in_flight: AtomicU32,
+    /// Slots in use (in the allocator or lingering).
+    pub(crate) occupied: AtomicU32,
     /// Allocations reported as stalled (first report of each).
     pub(crate) stalls: AtomicU64,
     /// Stalls reported that have since ended.
@@ -109,7 +133,8 @@ pub(crate) struct Stats {
 pub(crate) static STATS: Stats = Stats {
     tracked: AtomicU64::new(0),
     overflow: AtomicU64::new(0),
-    active: AtomicU32::new(0),
+    in_flight: AtomicU32::new(0),
+    occupied: AtomicU32::new(0),
     stalls: AtomicU64::new(0),
     stalls_ended: AtomicU64::new(0),
     reports: AtomicU64::new(0),
@@ -137,7 +162,7 @@ fn slot_at(home: usize, probe: usize) -> (usize, &'static Slot) {
 
 /// The slot owned by `task`, if any. Cheap when nothing is tracked.
 pub(crate) fn find(task: usize) -> Option<usize> {
-    if STATS.active.load(Ordering::Relaxed) == 0 {
+    if STATS.occupied.load(Ordering::Relaxed) == 0 {
         return None;
     }
     let h = home(task);
@@ -181,8 +206,34 @@ pub(crate) fn claim(
     kind: Kind,
     now: u64,
 ) -> Option<Token> {
-    if find(task.addr).is_some() {
-        return None;
+    if let Some(idx) = find(task.addr) {
+        let s = &SLOTS[idx];
+        let ended = s.ended_ns.load(Ordering::Acquire);
+        if ended == 0 {
+            // Nested allocation (e.g. from reclaim): the outer one is what loops.
+            return None;
+        }
+        if ended != FREEING
+            && s.pid.load(Ordering::Relaxed) == task.pid
+            && now.saturating_sub(ended) <= LINGER_NS
+            && s.ended_ns
+                .compare_exchange(ended, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            // The same stall goes on with this allocation.
+            s.gfp.store(gfp, Ordering::Relaxed);
+            s.order.store(order, Ordering::Relaxed);
+            s.kind.store(kind as u32, Ordering::Relaxed);
+            s.alloc_ns.store(now, Ordering::Relaxed);
+            STATS.in_flight.fetch_add(1, Ordering::Relaxed);
+            return Some(Token {
+                idx: idx as u32,
+                gen: s.seq.load(Ordering::Acquire),
+            });
+        }
+        // A previous stall of this task (or of a task that reused its
+        // address) is over: close it and start afresh.
+        expire(idx, ended);
     }
     let h = home(task.addr);
     for p in 0..CAPACITY {
@@ -201,6 +252,8 @@ pub(crate) fn claim(
         s.order.store(order, Ordering::Relaxed);
         s.kind.store(kind as u32, Ordering::Relaxed);
         s.start_ns.store(now, Ordering::Relaxed);
+        s.alloc_ns.store(now, Ordering::Relaxed);
+        s.ended_ns.store(0, Ordering::Relaxed);
         let c = task.comm.pack();
         s.comm[0].store(c[0], Ordering::Relaxed);
         s.comm[1].store(c[1], Ordering::Relaxed);
@@ -213,7 +266,8 @@ pub(crate) fn claim(
         let gen = gen.wrapping_add(1);
         s.seq.store(gen, Ordering::Release);
         MAX_PROBE.fetch_max(p, Ordering::Relaxed);
-        STATS.active.fetch_add(1, Ordering::Relaxed);
+        STATS.occupied.fetch_add(1, Ordering::Relaxed);
+        STATS.in_flight.fetch_add(1, Ordering::Relaxed);
         // INVARIANT: fields written while `seq` was odd; now even and owned.
         s.owner.store(task.addr, Ordering::Release);
         return Some(Token {
@@ -225,7 +279,10 @@ pub(crate) fn claim(
     None
 }
 
-/// Stops tracking: the allocation of `token` left the slow path at `now`.
+/// The allocation of `token` left the slow path at `now`.
+///
+/// A slow allocation keeps the stall open for [`LINGER_NS`]; a fast one
+/// ends it.
 pub(crate) fn release(token: Token, now: u64) {
     let Some(s) = SLOTS.get(token.idx as usize) else {
         return;
@@ -233,21 +290,48 @@ pub(crate) fn release(token: Token, now: u64) {
     if s.seq.load(Ordering::Acquire) != token.gen {
         return;
     }
-    let start = s.start_ns.load(Ordering::Relaxed);
-    let ns = now.saturating_sub(start);
-    let us = ns / 1_000;
-    if let Some(b) = STATS.hist.get(hist::bucket(us)) {
+    let alloc_ns = now.saturating_sub(s.alloc_ns.load(Ordering::Relaxed));
+    if let Some(b) = STATS.hist.get(hist::bucket(alloc_ns / 1_000)) {
         b.fetch_add(1, Ordering::Relaxed);
     }
+    let stall_ns = now.saturating_sub(s.start_ns.load(Ordering::Relaxed));
     STATS
         .longest_ms
-        .fetch_max(ns / 1_000_000, Ordering::Relaxed);
+        .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
+    STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
+    if alloc_ns >= LINGER_MIN_NS {
+        // INVARIANT: from 0 (in the allocator) to the time it left.
+        s.ended_ns.store(now.max(1), Ordering::Release);
+    } else {
+        close(s, token.gen, now);
+    }
+}
+
+/// Closes the stall of a lingering slot whose task did not come back in
+/// time (called by the watchdog thread, or by a new claim of the task).
+pub(crate) fn expire(idx: usize, ended: u64) {
+    let Some(s) = SLOTS.get(idx) else {
+        return;
+    };
+    if ended == 0
+        || ended == FREEING
+        || s.ended_ns
+            .compare_exchange(ended, FREEING, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    close(s, s.seq.load(Ordering::Acquire), ended);
+}
+
+/// Ends the stall in `s` at `end` and frees the slot.
+fn close(s: &Slot, gen: u32, end: u64) {
     let first = s.first_report_ns.load(Ordering::Relaxed);
     if first != 0 {
         STATS.stalls_ended.fetch_add(1, Ordering::Relaxed);
-        crate::recent::push(&snapshot_fields(s, token.gen), first, now);
+        crate::recent::push(&snapshot_fields(s, gen), first, end);
     }
-    STATS.active.fetch_sub(1, Ordering::Relaxed);
+    STATS.occupied.fetch_sub(1, Ordering::Relaxed);
     s.owner.store(FREE, Ordering::Release);
 }
 
@@ -280,6 +364,15 @@ pub(crate) struct Snapshot {
     pub(crate) first_report_ns: u64,
     /// Latest report (0 = not reported).
     pub(crate) last_report_ns: u64,
+    /// When the task left the allocator (0 = it is in it).
+    pub(crate) ended_ns: u64,
+}
+
+impl Snapshot {
+    /// Whether the task is in the allocator now (not between allocations).
+    pub(crate) fn in_allocator(&self) -> bool {
+        self.ended_ns == 0
+    }
 }
 
 /// Decodes a stored [`Kind`].
@@ -309,6 +402,7 @@ fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
         sleeps: s.sleeps.load(Ordering::Relaxed),
         first_report_ns: s.first_report_ns.load(Ordering::Relaxed),
         last_report_ns: s.last_report_ns.load(Ordering::Relaxed),
+        ended_ns: s.ended_ns.load(Ordering::Relaxed),
     }
 }
 
@@ -368,6 +462,12 @@ impl Own {
             self.0.start_ns.load(Ordering::Relaxed),
             self.0.sleeps.load(Ordering::Relaxed),
         )
+    }
+
+    /// Whether the task is in a tracked allocation now (not lingering
+    /// between two, when an untracked allocation of it may reclaim).
+    pub(crate) fn in_allocator(&self) -> bool {
+        self.0.ended_ns.load(Ordering::Relaxed) == 0
     }
 
     /// Whether the task is inside the replacement, calling the original.

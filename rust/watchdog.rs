@@ -44,11 +44,22 @@ impl ThreadBody for Watchdog {
                 0 => None,
                 t => Some(t),
             };
-            if STATS.active.load(Ordering::Relaxed) > 0 {
+            if STATS.occupied.load(Ordering::Relaxed) > 0 {
                 for idx in 0..track::CAPACITY {
                     let Some(s) = track::snapshot(idx) else {
                         continue;
                     };
+                    if !s.in_allocator() {
+                        // Between two allocations of a stall: close it once
+                        // the task has stayed away long enough.
+                        let close_at = s.ended_ns.saturating_add(track::LINGER_NS);
+                        if now >= close_at {
+                            track::expire(idx, s.ended_ns);
+                        } else {
+                            next = next.min(close_at);
+                        }
+                        continue;
+                    }
                     check(&s, &policy, now, &mut budget);
                     let oom_eligible = oom_applies(&s);
                     if oom_eligible && stall::oom_due(&policy, now, s.start_ns, last_oom) {
@@ -77,7 +88,7 @@ impl ThreadBody for Watchdog {
                 trigger_oom(&s, now, &mut no_victim_said);
                 continue;
             }
-            if STATS.active.load(Ordering::Relaxed) == 0 {
+            if STATS.occupied.load(Ordering::Relaxed) == 0 {
                 no_victim_said = false;
             }
             let wait_ns = next.saturating_sub(sys::now_ns());

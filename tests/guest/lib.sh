@@ -171,6 +171,14 @@ nfw_knob() {
 	fi
 }
 
+# nfw_wait_settled: wait until every stall has been closed (a stall stays
+# open for a second after its task's last slow allocation, in case the task
+# comes back: see rust/track.rs).
+nfw_wait_settled() {
+	wait_for '[ "$(nfw_stat slots_in_use)" -eq 0 ]' 15 0.2 ||
+		nfw_fail "stalls still open: $(cat "$NFW_SYS/stats")"
+}
+
 # nfw_start_hog HOG-ARGS...: start nfw-hog in the background, wait until its
 # memory is locked; sets NFW_HOG_PID.
 nfw_start_hog() {

@@ -36,8 +36,10 @@
 //!
 //!   Each worker allocates in a loop and holds what it gets (the allocations
 //!   are chained through their own first 8 bytes, so holding costs nothing),
-//!   until STOP or, with `until=stall`, until one of its allocations took at
-//!   least `stall_ms`; then it frees everything and exits. Modes:
+//!   until STOP or, with `until=stall`, until it recovered from a stall: a
+//!   fast (< 50 ms) allocation after a run of slow ones that lasted at least
+//!   `stall_ms` (a task stuck in allocations that each succeed slowly from
+//!   the reserves is stuck all the same); then it frees everything and exits. Modes:
 //!   `page`: `alloc_pages(GFP_NOFS | __GFP_NOFAIL, order)`;
 //!   `kmalloc`: `krealloc(NULL, 2048, GFP_NOFS | __GFP_NOFAIL)`;
 //!   `kvmalloc`: `kvrealloc(NULL, 65536, GFP_NOFS | __GFP_NOFAIL)`;
@@ -122,6 +124,9 @@ const POLL_MS: u64 = 100;
 const KMALLOC_SIZE: usize = 2048;
 /// Allocation size of `mode=kvmalloc` and `mode=scoped`.
 const KVMALLOC_SIZE: usize = 65536;
+
+/// An allocation at least this slow continues a stall (as in the watchdog).
+const SLOW_NS: u64 = 50 * NSEC_PER_MSEC;
 
 /// Largest reserve with `zone=dma`.
 const DMA_RESERVE_MAX_KB: u32 = 1024;
@@ -888,6 +893,10 @@ impl Run<'_> {
         let pid = current_pid();
         let comm = Comm::current();
         let mut held = Chain::new(p.mode.kind(p.order));
+        // Start of the current run of slow allocations: a stuck task whose
+        // allocations each succeed slowly from the memory reserves is still
+        // stuck, and the watchdog sees it as one stall too.
+        let mut slow_since: Option<u64> = None;
         while !self.should_stop() {
             let start_ns = now_ns();
             let ok = if p.mode == Mode::Scoped {
@@ -922,7 +931,13 @@ impl Run<'_> {
             }
             if took >= stall_ns {
                 self.shared.stalls.fetch_add(1, Ordering::Relaxed);
-                if p.until_stall {
+            }
+            if took >= SLOW_NS {
+                slow_since.get_or_insert(start_ns);
+            } else if let Some(since) = slow_since.take() {
+                // A fast allocation: memory is there again. With
+                // `until=stall`, stop if we had been stuck long enough.
+                if p.until_stall && start_ns.saturating_sub(since) >= stall_ns {
                     break;
                 }
             }
