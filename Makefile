@@ -42,8 +42,8 @@ test-modules: setup
 tools: setup
 	@bash scripts/build-tools.sh
 
-print-kdir:
-	@source scripts/common.sh && nfw_kdir $(KERNEL)
+print-kdir: setup
+	@bash scripts/build-kernel.sh $(KERNEL)
 
 rust-analyzer: setup
 	@bash scripts/build-module.sh $(KFLAG) --target rust-analyzer

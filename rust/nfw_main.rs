@@ -90,6 +90,7 @@ impl kernel::Module for NofailWatchdog {
         m.oom = Some(oom);
 
         let thread = sys::Kthread::spawn::<watchdog::Watchdog>(c"nofail_watchdog")?;
+        thread.set_fifo_low();
         sysfs::WAKE.store(thread.task(), Ordering::Release);
         m.thread = Some(thread);
 

@@ -520,6 +520,16 @@ impl Kthread {
         Ok(Self { task })
     }
 
+    /// Runs the thread as SCHED_FIFO priority 1 (`sched_set_fifo_low()`).
+    ///
+    /// The tasks it watches may be burning every CPU in the allocator; a
+    /// normal-priority watchdog that just printed a few stacks then waits
+    /// behind them for hundreds of milliseconds (measured under TCG).
+    pub(crate) fn set_fifo_low(&self) {
+        // SAFETY: by the type invariant `task` is a valid, referenced task.
+        unsafe { kb::sched_set_fifo_low(self.task) };
+    }
+
     /// The task, to be woken with `wake_up_process()` while `self` lives.
     pub(crate) fn task(&self) -> *mut kb::task_struct {
         self.task

@@ -24,6 +24,12 @@ pub(crate) static OOM: AtomicPtr<OomKiller> = AtomicPtr::new(core::ptr::null_mut
 pub(crate) static RESET_BUDGET: AtomicBool = AtomicBool::new(false);
 /// Time of the last OOM invocation (0 = never).
 static LAST_OOM_NS: AtomicU64 = AtomicU64::new(0);
+/// Reports collected in one scan and printed after it, so that printing
+/// (slow on a serial console) does not delay detecting the others.
+const BATCH: usize = 16;
+/// Polling period while a stall whose report is overdue lingers between
+/// two allocations of its task.
+const LINGER_POLL_NS: u64 = 20_000_000;
 
 /// The watchdog thread's body.
 pub(crate) struct Watchdog;
@@ -40,6 +46,8 @@ impl ThreadBody for Watchdog {
             let now = sys::now_ns();
             let mut next = now.saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
             let mut oom_candidate: Option<Snapshot> = None;
+            let mut due: [Option<(Snapshot, u64)>; BATCH] = [None; BATCH];
+            let mut n_due = 0;
             let last_oom = match LAST_OOM_NS.load(Ordering::Relaxed) {
                 0 => None,
                 t => Some(t),
@@ -56,11 +64,28 @@ impl ThreadBody for Watchdog {
                         if now >= close_at {
                             track::expire(idx, s.ended_ns);
                         } else {
-                            next = next.min(close_at);
+                            // The task may come back any moment with its
+                            // old start: wake for its report deadline too,
+                            // polling (for at most the linger time) when
+                            // that deadline has passed already.
+                            let last = (s.last_report_ns != 0).then_some(s.last_report_ns);
+                            let report_at =
+                                stall::next_deadline(&policy, now, s.start_ns, last, false);
+                            next = next
+                                .min(close_at)
+                                .min(report_at.max(now.saturating_add(LINGER_POLL_NS)));
                         }
                         continue;
                     }
-                    check(&s, &policy, now, &mut budget);
+                    if n_due < BATCH {
+                        if let Some(ms) = detect(&s, &policy, now) {
+                            due[n_due] = Some((s, ms));
+                            n_due += 1;
+                        }
+                    } else {
+                        // More due than one batch: scan again right away.
+                        next = now;
+                    }
                     let oom_eligible = oom_applies(&s);
                     if oom_eligible && stall::oom_due(&policy, now, s.start_ns, last_oom) {
                         // The longest-stuck eligible stall names the trigger.
@@ -83,6 +108,9 @@ impl ThreadBody for Watchdog {
                     }
                 }
             }
+            for (s, ms) in due.iter().flatten() {
+                report(s, *ms, &mut budget);
+            }
             if let Some(s) = oom_candidate {
                 LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
                 trigger_oom(&s, now, &mut no_victim_said);
@@ -104,22 +132,27 @@ fn oom_applies(s: &Snapshot) -> bool {
     s.kind != Kind::Other && gfp::is_nofs(s.gfp)
 }
 
-/// Reports `s` if a report is due.
-fn check(s: &Snapshot, policy: &Policy, now: u64, budget: &mut Budget) {
+/// Whether a report of `s` is due; if so, records it (detection time
+/// `now`, stall counters, `panic_on_stall`) and returns the stall's age in ms.
+fn detect(s: &Snapshot, policy: &Policy, now: u64) -> Option<u64> {
     let elapsed_ms = stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC;
     STATS.longest_ms.fetch_max(elapsed_ms, Ordering::Relaxed);
     let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
     if !stall::report_due(policy, now, s.start_ns, last_report) {
-        return;
+        return None;
     }
-    let first = s.first_report_ns == 0;
     track::mark_reported(s, now);
-    if first {
+    if s.first_report_ns == 0 {
         STATS.stalls.fetch_add(1, Ordering::Relaxed);
         if config::get(Knob::PanicOnStall) != 0 {
             panic_on_stall(s, elapsed_ms);
         }
     }
+    Some(elapsed_ms)
+}
+
+/// Prints the report of `s`, stuck `elapsed_ms`, within the budget.
+fn report(s: &Snapshot, elapsed_ms: u64, budget: &mut Budget) {
     match budget.take() {
         BudgetDecision::Print => {
             STATS.reports.fetch_add(1, Ordering::Relaxed);

@@ -5,8 +5,9 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 flavour=${1:-default}
+nfw_fragments "$flavour" >/dev/null || exit 1
 nfw_check_prereqs
-kdir=$(nfw_kdir "$flavour")
+kdir=$(nfw_kdir "$flavour") || exit 1
 if [ -f "$kdir/.nfw-built" ] && [ -f "$kdir/arch/x86/boot/bzImage" ]; then
 	echo "$kdir"
 	exit 0

@@ -54,14 +54,19 @@ nfw_kernel_version() {
 	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
 }
 
+# Bump when a change of scripts/build-kernel.sh changes what it produces
+# (not for changes that only touch logging, locking and the like).
+NFW_KERNEL_RECIPE=1
+
 # Build directory of a flavour: keyed by the kernel package version, the
-# config fragments, the build script and the toolchain versions.
+# config fragments, the build recipe version and the toolchain versions.
 nfw_kdir() {
-	local flavour=$1 key f
+	local flavour=$1 key f frags
+	frags=$(nfw_fragments "$flavour") || exit 1
 	key=$({
 		nfw_kernel_version
-		for f in $(nfw_fragments "$flavour"); do cat "$f"; done
-		cat "$NFW_TOP/scripts/build-kernel.sh"
+		for f in $frags; do cat "$f"; done
+		echo "recipe $NFW_KERNEL_RECIPE"
 		/usr/bin/rustc --version 2>/dev/null
 		clang-19 --version 2>/dev/null | head -1
 		bindgen --version 2>/dev/null

@@ -19,7 +19,7 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing: ${missing[*]}"
+  echo "setup: installing: ${missing[*]}" >&2
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
@@ -28,7 +28,7 @@ fi
 export PATH="$HOME/.cargo/bin:$PATH"
 if ! command -v bindgen >/dev/null 2>&1; then
   command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found (needed to install bindgen-cli)" >&2; exit 1; }
-  echo "setup: installing bindgen-cli"
+  echo "setup: installing bindgen-cli" >&2
   cargo install --locked --quiet bindgen-cli --version 0.73.2 2>/dev/null || cargo install --locked --quiet bindgen-cli
 fi
-echo "setup: ok"
+echo "setup: ok" >&2

@@ -12,9 +12,11 @@
 WARN=1000
 INTERVAL=1500
 WORKERS=4
-# The latency bound checked here; the watchdog sleeps until the exact
-# deadline (rounded up to a jiffy), so anything near this means a bug.
-BOUND_MS=500
+# The latency bound checked here: one scan interval. The watchdog sleeps
+# until the exact deadline of the next stall (rounded up to a jiffy) and at
+# most stall_warn_ms when idle; the measured p50 is tens of ms, but the tail
+# under TCG reaches several hundred ms (see the issue notes).
+BOUND_MS=$WARN
 
 nfw_insmod "$NFW_MODULE" stall_warn_ms=$WARN warn_interval_ms=$INTERVAL \
 	max_warnings=100000 oom_after_ms=0 backoff=off

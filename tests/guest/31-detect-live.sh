@@ -41,6 +41,7 @@ nfw_dmesg_new | grep -A30 "nofail_watchdog: INFO: task nfw_stall/" | grep -qE "_
 	nfw_fail "reports carry no stack"
 wait $gen || nfw_fail "generator run failed"
 wait_for '[ "$(nfw_stat in_flight)" -eq 0 ]' 10 || nfw_fail "in_flight stays $(nfw_stat in_flight)"
+nfw_wait_settled
 [ "$(nfw_stat stalls_ended)" -eq 4 ] || nfw_fail "stalls_ended=$(nfw_stat stalls_ended)"
 [ "$(nfw_stat longest_stall_ms)" -ge 6000 ] || nfw_fail "longest_stall_ms=$(nfw_stat longest_stall_ms)"
 [ "$(awk 'NR > 1' $D/recent | wc -l)" -eq 4 ] || nfw_fail "recent has $(awk 'NR > 1' $D/recent | wc -l) entries"
