@@ -46,8 +46,7 @@ print-kdir: setup
 	@bash scripts/build-kernel.sh $(KERNEL)
 
 rust-analyzer: setup
-	@bash scripts/build-module.sh $(KFLAG) --target rust-analyzer
-	@cp build/$(if $(KDIR),custom,$(KERNEL))/rust-project.json . && echo "wrote rust-project.json"
+	@bash scripts/rust-analyzer.sh $(KERNEL)
 
 check: setup
 	@bash scripts/check.sh $(KFLAG)
