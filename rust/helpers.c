@@ -23,11 +23,6 @@ void nfw_current_comm(char comm[16])
 	memcpy(comm, current->comm, TASK_COMM_LEN);
 }
 
-bool nfw_in_task(void)
-{
-	return in_task();
-}
-
 struct pt_regs *nfw_ftrace_get_regs(struct ftrace_regs *fregs)
 {
 	return ftrace_get_regs(fregs);

@@ -21,8 +21,6 @@ struct mutex;
  */
 int nfw_current_pid(void);
 void nfw_current_comm(char comm[16]);
-/* in_task(): true in process context (not hard/soft irq, not NMI). */
-bool nfw_in_task(void);
 /* ftrace_get_regs(): the saved registers of an FTRACE_OPS_FL_SAVE_REGS callback. */
 struct pt_regs *nfw_ftrace_get_regs(struct ftrace_regs *fregs);
 /* get_task_struct()/put_task_struct(). */

@@ -24,7 +24,7 @@ pub(crate) struct SlowPath;
 
 impl KretprobeHandler for SlowPath {
     fn entry(regs: &b::pt_regs) -> Option<u64> {
-        if !config::enabled() || !sys::in_task() {
+        if !config::enabled() {
             return None;
         }
         // __alloc_pages_slowpath(gfp_t gfp_mask, unsigned int order, struct alloc_context *ac):

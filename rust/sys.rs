@@ -16,12 +16,6 @@ pub(crate) fn now_ns() -> u64 {
     unsafe { b::ktime_get_mono_fast_ns() }
 }
 
-/// Whether we run in process context (not hard/soft interrupt, not NMI).
-pub(crate) fn in_task() -> bool {
-    // SAFETY: `in_task()` only reads the preempt count of this CPU.
-    unsafe { b::nfw_in_task() }
-}
-
 /// Converts milliseconds to jiffies, rounding up, at least one jiffy.
 pub(crate) fn ms_to_jiffies(ms: u32) -> i64 {
     let hz = b::NFW_HZ as u64;

@@ -254,6 +254,15 @@ impl Scope {
 /// [`Kind::NoFail`] and, if [`is_nofs`], [`Kind::Implicit`];
 /// [`Scope::All`] tracks everything (including [`Kind::Other`]).
 pub fn tracked(scope: Scope, gfp: u32, order: u32) -> Option<Kind> {
+    // Only allocations that may block, which are therefore made in task
+    // context: one that cannot sleep cannot be backed off, and it may come
+    // from an interrupt, where `current` is whoever was interrupted. (The
+    // probe handler cannot ask `in_task()` itself: a kprobe handler hit
+    // through INT3 runs in NMI-like context.) A `__GFP_NOFAIL` allocation
+    // without `__GFP_DIRECT_RECLAIM` is a kernel bug the allocator warns about.
+    if gfp & DIRECT_RECLAIM == 0 {
+        return None;
+    }
     let kind = classify(gfp, order);
     match (scope, kind) {
         (Scope::All, _) => Some(kind),

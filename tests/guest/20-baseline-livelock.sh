@@ -16,7 +16,7 @@
 # nfw-qemu: --mem 512
 # nfw-timeout: 240
 
-WINDOW_MS=20000
+WINDOW_MS=35000
 MIN_STUCK_MS=10000
 WORKERS=2
 LEAVE_MB=96

@@ -22,6 +22,8 @@
 #
 # NFW_XFS_MODE=baseline (51-xfs-baseline.sh) runs the same without the module
 # and only records the outcome (it fails only if the run itself broke).
+# NFW_XFS_LOAD_S (default 60) and NFW_XFS_LEAVE_MB (default 2) override the
+# load time and the hog's slack for experiments.
 #
 # The test's own shell (and the heartbeat) run at oom_score_adj -1000, so the
 # OOM killer cannot end the test; the hog and stress-ng run at 0 (stress-ng's
@@ -34,7 +36,7 @@
 
 MODE=${NFW_XFS_MODE:-module}
 LOAD_S=${NFW_XFS_LOAD_S:-60}
-LOAD_HARD_S=$((LOAD_S + 90))
+LOAD_HARD_S=${NFW_XFS_HARD_S:-$((LOAD_S + 90))}
 LEAVE_MB=${NFW_XFS_LEAVE_MB:-2}
 STALL_WARN=2000
 OOM_AFTER=5000
@@ -47,10 +49,10 @@ nfw_require_cmd stress-ng nfw-hog xfs_repair sha256sum
 	nfw_fail "no XFS scratch filesystem on /mnt/xfs (qemu/run --xfs)"
 echo -1000 >/proc/self/oom_score_adj || nfw_fail "cannot protect the test shell"
 
-# Seconds since boot, in centiseconds, without forking.
+# NOW_CS: centiseconds since boot, without forking (no command substitution).
 now_cs() {
 	read -r _up _ </proc/uptime
-	echo "${_up%.*}${_up#*.}"
+	NOW_CS=${_up%.*}${_up#*.}
 }
 
 hb_pid= load_pid=
@@ -102,7 +104,8 @@ exec 4<>/tmp/hb.fifo # for this shell's own fork-free sleeps
 nfw_start_hog --leave-mb "$LEAVE_MB" --oom-score-adj 0 --name nfw-hog
 hog=$NFW_HOG_PID
 nfw_log "after the hog: $(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
-t0=$(now_cs)
+now_cs
+t0=$NOW_CS
 (
 	echo 0 >/proc/self/oom_score_adj
 	exec stress-ng $STRESSORS --temp-path /mnt/xfs/load --timeout "${LOAD_S}s" --metrics-brief
@@ -113,13 +116,16 @@ nfw_log "load: stress-ng $STRESSORS --timeout ${LOAD_S}s (pid $load_pid)"
 # Wait for the load without forking, at most LOAD_HARD_S.
 load_done=yes
 while kill -0 "$load_pid" 2>/dev/null; do
-	if [ $(($(now_cs) - t0)) -ge $((LOAD_HARD_S * 100)) ]; then
+	now_cs
+	if [ $((NOW_CS - t0)) -ge $((LOAD_HARD_S * 100)) ]; then
 		load_done=no
 		break
 	fi
 	read -t 1 _x <&4
 done
-t1=$(now_cs)
+now_cs
+t1=$NOW_CS
+if kill -0 "$hog" 2>/dev/null; then hog_fate=alive; else hog_fate=dead; fi
 if [ $load_done = no ]; then
 	# Make sure the guest side always ends: free the hog's memory, then the load.
 	nfw_log "load still running after $LOAD_HARD_S s: killing the hog, then the load"
@@ -137,7 +143,6 @@ wait "$load_pid"
 load_rc=$?
 load_pid=
 load_s=$(( (t1 - t0) / 100 ))
-if kill -0 "$hog" 2>/dev/null; then hog_fate=alive; else hog_fate=dead; fi
 nfw_stop_hog "$hog"
 touch /tmp/hb.stop
 wait "$hb_pid"
@@ -164,6 +169,8 @@ if [ "$MODE" = module ]; then
 	longest=$(nfw_stat longest_stall_ms)
 	triggers=$(nfw_stat oom_triggers)
 	nfw_log "stats: $(tr '\n' ' ' <"$NFW_SYS/stats")"
+	nfw_log "slow-path allocation latency histogram (in scope):"
+	sed 's/^/#   /' "$NFW_SYS/histogram"
 	nfw_log "recent stalls (pid comm kind order gfp start_ns first_report_ns end_ns ms retries sleeps):"
 	awk 'NR > 1' "$NFW_SYS/recent" | sed 's/^/#   /'
 	grep -E 'nofail_watchdog: (INFO|triggering)' /tmp/dm | sed 's/^/# /' | head -20
@@ -186,10 +193,14 @@ umount /mnt/xfs || { grep /mnt/xfs /proc/mounts; nfw_fail "umount /mnt/xfs faile
 xfs_repair -n "$NFW_XFS_DEV" >/tmp/repair 2>&1
 repair_rc=$?
 mount -t xfs "$NFW_XFS_DEV" /mnt/xfs || nfw_fail "remount of $NFW_XFS_DEV failed"
+# Self-check of the checker, not used by the suite: NFW_XFS_SELFTEST_CORRUPT=1
+# overwrites one byte of one file before the check (the test must fail).
+[ -n "${NFW_XFS_SELFTEST_CORRUPT:-}" ] &&
+	printf '\377' | dd of=/mnt/xfs/data/f7 bs=1 seek=100 conv=notrunc 2>/dev/null
 (cd /mnt/xfs/data && sha256sum -c /tmp/sums) >/tmp/check 2>&1
 check_rc=$?
 ok=$(grep -c ": OK$" /tmp/check)
-bad=$(grep -vc ": OK$" /tmp/check)
+bad=$((NFILES - ok))
 
 # --- report ---------------------------------------------------------------------
 nfw_log "RESULT mode=$MODE mem=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)MB leave_mb=$LEAVE_MB load_s=$LOAD_S"

@@ -321,7 +321,6 @@ fn tracked_by_scope() {
     use Scope::*;
     let nofail_fs = gfp::GFP_KERNEL | gfp::NOFAIL;
     let nofail_nofs = gfp::GFP_NOFS | gfp::NOFAIL;
-    let nofail_atomic = gfp::GFP_ATOMIC | gfp::NOFAIL;
     // (gfp, order, nofail scope, nofs scope, all scope)
     type Case = (u32, u32, Option<Kind>, Option<Kind>, Option<Kind>);
     let cases: &[Case] = &[
@@ -335,13 +334,6 @@ fn tracked_by_scope() {
         (
             nofail_nofs,
             5,
-            Some(Kind::NoFail),
-            Some(Kind::NoFail),
-            Some(Kind::NoFail),
-        ),
-        (
-            nofail_atomic,
-            0,
             Some(Kind::NoFail),
             Some(Kind::NoFail),
             Some(Kind::NoFail),
@@ -369,8 +361,11 @@ fn tracked_by_scope() {
             None,
             Some(Kind::Other),
         ),
-        (gfp::GFP_ATOMIC, 0, None, None, Some(Kind::Other)),
-        (0, 0, None, None, Some(Kind::Other)),
+        // Allocations that cannot block are never tracked.
+        (gfp::GFP_ATOMIC, 0, None, None, None),
+        (gfp::GFP_ATOMIC | gfp::NOFAIL, 0, None, None, None),
+        (gfp::GFP_NOWAIT, 0, None, None, None),
+        (0, 0, None, None, None),
     ];
     for &(mask, order, a, b, c) in cases {
         assert_eq!(
@@ -391,6 +386,12 @@ fn tracked_is_consistent_with_classify() {
         let mask = rng.next() as u32;
         let order = (rng.next() % 12) as u32;
         let kind = gfp::classify(mask, order);
+        if mask & gfp::DIRECT_RECLAIM == 0 {
+            for scope in [Scope::NoFail, Scope::NoFs, Scope::All] {
+                assert_eq!(gfp::tracked(scope, mask, order), None);
+            }
+            continue;
+        }
         assert_eq!(gfp::tracked(Scope::All, mask, order), Some(kind));
         let nofail = gfp::tracked(Scope::NoFail, mask, order);
         let nofs = gfp::tracked(Scope::NoFs, mask, order);
