@@ -11,7 +11,6 @@
 
 use crate::bindings as b;
 use crate::sys::{self, Kallsyms};
-use core::ffi::c_void;
 use kernel::prelude::*;
 
 type OutOfMemoryFn = unsafe extern "C" fn(*mut b::oom_control) -> bool;
@@ -21,8 +20,6 @@ type OutOfMemoryFn = unsafe extern "C" fn(*mut b::oom_control) -> bool;
 pub(crate) enum Outcome {
     /// A victim was chosen and killed.
     Killed,
-    /// A previous victim is still exiting; nothing new was killed.
-    VictimPending,
     /// No task was eligible.
     NoneEligible,
 }
@@ -79,14 +76,12 @@ impl OomKiller {
         unsafe { (self.out_of_memory)(&mut oc) };
         // SAFETY: we took the lock above.
         unsafe { b::mutex_unlock(self.oom_lock) };
-        // `chosen` is NULL when nothing was eligible, -1 when a previous
-        // victim is still exiting; a victim's reference was dropped by the
-        // kernel, so only the value is looked at.
-        let chosen = oc.chosen as *mut c_void;
-        if chosen.is_null() {
+        // `chosen` is NULL when nothing was eligible (with `order = -1` the
+        // kernel never aborts for a pending victim, so it is never -1); the
+        // victim's reference was dropped by the kernel, so only the value
+        // is looked at.
+        if oc.chosen.is_null() {
             Outcome::NoneEligible
-        } else if chosen as isize == -1 {
-            Outcome::VictimPending
         } else {
             Outcome::Killed
         }

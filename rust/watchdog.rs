@@ -221,7 +221,6 @@ fn trigger_oom(s: &Snapshot, now: u64, no_victim_said: &mut bool) {
     let outcome = unsafe { (*oom).invoke() };
     match outcome {
         Outcome::Killed => *no_victim_said = false,
-        Outcome::VictimPending => {}
         Outcome::NoneEligible => {
             STATS.oom_no_victim.fetch_add(1, Ordering::Relaxed);
             if !*no_victim_said {
