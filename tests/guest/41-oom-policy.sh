@@ -11,6 +11,12 @@ OOM_AFTER=1500
 # The test's own shell must not be the victim of a second kill while the
 # workers finish (they eat the freed memory first).
 echo -1000 >/proc/$$/oom_score_adj # (inherited: hogs set their own)
+# With this shell and the big hog protected, the kernel's own OOM killer
+# (a page fault in the short time between the kill and the workers' stop)
+# must still find someone, or it panics "System is deadlocked on memory":
+# a tiny spare task it may take after nfw-small.
+(echo 0 >/proc/self/oom_score_adj && exec sleep 600) &
+spare=$!
 nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=$OOM_AFTER oom_interval_ms=4000 \
 	backoff_after_ms=0
 nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
@@ -26,6 +32,9 @@ grep -q "Killed process $small (nfw-small)" /tmp/d1 || { cat /tmp/d1; nfw_fail "
 grep -q "Killed process $big " /tmp/d1 && nfw_fail "the protected hog was killed"
 [ -d /proc/$big ] || nfw_fail "the protected hog died"
 grep -q "stopped_by=stall" /sys/kernel/nfw_stallgen/records || nfw_fail "run 1 did not recover"
+first=$(grep -m1 -o "Killed process [0-9]*" /tmp/d1)
+[ "$first" = "Killed process $small" ] || { cat /tmp/d1; nfw_fail "first victim: '$first', expected nfw-small ($small)"; }
+[ -d /proc/$spare ] || nfw_log "the spare task was killed after nfw-small (kernel OOM in the race)"
 
 # Now protect everything (this shell and init included) and stall again.
 for p in /proc/[0-9]*; do echo -1000 >"$p/oom_score_adj" 2>/dev/null; done
@@ -39,6 +48,7 @@ n=$(grep -c "nofail_watchdog: no task is eligible for the OOM killer" /tmp/d2)
 [ "$(nfw_stat oom_no_victim)" -ge 2 ] || nfw_fail "oom_no_victim=$(nfw_stat oom_no_victim): expected repeated attempts"
 [ "$(nfw_stat backoff_sleeps)" -gt 0 ] || nfw_fail "no back-off while stuck"
 grep -q "stopped_by=window" /sys/kernel/nfw_stallgen/records || nfw_fail "run 2 did not end with its window"
+kill "$spare" 2>/dev/null
 nfw_rmmod nfw_stallgen
 nfw_rmmod nofail_watchdog
 nfw_pass "victim choice follows oom_score_adj"

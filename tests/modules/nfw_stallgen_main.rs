@@ -39,7 +39,9 @@
 //!   until STOP or, with `until=stall`, until it recovered from a stall: a
 //!   fast (< 50 ms) allocation after a run of slow ones that lasted at least
 //!   `stall_ms` (a task stuck in allocations that each succeed slowly from
-//!   the reserves is stuck all the same); then it frees everything and exits. Modes:
+//!   the reserves is stuck all the same); the first worker that recovers
+//!   sets STOP for all, so that memory freed by an OOM kill is not eaten by
+//!   the others. A worker frees everything it holds and exits. Modes:
 //!   `page`: `alloc_pages(GFP_NOFS | __GFP_NOFAIL, order)`;
 //!   `kmalloc`: `krealloc(NULL, 2048, GFP_NOFS | __GFP_NOFAIL)`;
 //!   `kvmalloc`: `kvrealloc(NULL, 65536, GFP_NOFS | __GFP_NOFAIL)`;
@@ -853,7 +855,8 @@ struct Run<'a> {
     params: Params,
     /// Where records and counters go.
     shared: &'a Shared,
-    /// STOP: set by the controller at the end of the window.
+    /// STOP: set by the controller at the end of the window, or by the first
+    /// worker that recovered from a stall (`until=stall`).
     stop: AtomicBool,
     /// Workers that have not finished yet.
     alive: AtomicU32,
@@ -937,7 +940,10 @@ impl Run<'_> {
             } else if let Some(since) = slow_since.take() {
                 // A fast allocation: memory is there again. With
                 // `until=stall`, stop if we had been stuck long enough.
+                // The other workers stop too: memory freed by an OOM kill
+                // must not be eaten by a worker that was not stuck as long.
                 if p.until_stall && start_ns.saturating_sub(since) >= stall_ns {
+                    self.stop.store(true, Ordering::Release);
                     break;
                 }
             }
