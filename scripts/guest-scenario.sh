@@ -1,48 +1,65 @@
 #!/bin/sh
 # The main scenario, run inside the guest by `make run` (scripts/run-scenario.sh):
-# userspace mlocks most of RAM, then kernel threads allocate in a NOFS scope
-# with __GFP_NOFAIL (kvmalloc under memalloc_nofs_save(), the mailing-list
-# case) until memory runs out. Without the module the machine livelocks with
-# no OOM event; with it, at its default knobs, the stall is reported, backed
-# off, and after oom_after_ms the kernel's OOM killer kills the hog.
+# the XFS scenario of scripts/xfs-scenario.sh with the module at its default
+# knobs.  Most RAM is mlocked by a protected service, no swap, and 16
+# processes write, fsync, rename and unlink files in one XFS directory; XFS's
+# GFP_NOFS allocations then loop in the page allocator with no OOM event.
+# Prints what was stuck, what the module did, whether the load finished, and
+# the integrity check.  NFW_RUN_LOAD_S (default 60) sets the load's length.
 . /nfw/tests/guest/lib.sh
+. /nfw/scripts/xfs-scenario.sh
 
+LOAD_S=${NFW_RUN_LOAD_S:-60}
 say() { echo "$*"; }
+echo -1000 >/proc/self/oom_score_adj
+xfs_data_set
+say "== setup: $(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo) MiB guest, no swap; XFS on $NFW_XFS_DEV with a data set of $XFS_NFILES files ($XFS_DATA_KB KiB), fsynced"
+say "   a protected service ('nfw-hog', oom_score_adj -1000) mlocks all but $XFS_LEAVE_MB MiB of the available memory"
+say "   load: $XFS_PROCS nfw-fsload workers write ${XFS_FILE_KB} KiB files (create, write, fsync, xattr, rename, unlink) in one directory for $LOAD_S s"
 nfw_insmod "$NFW_MODULE"
-nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
-nfw_start_hog --leave-mb 160 --name memory-hog >/dev/null
-say "== setup: 'memory-hog' (pid $NFW_HOG_PID) mlocked $(grep -o 'locked_mb=[0-9]*' /tmp/nfw-hog.* | head -1 | cut -d= -f2) MiB; no swap"
-say "== module loaded with its defaults: stall_warn_ms=$(nfw_knob stall_warn_ms) backoff=$(nfw_knob backoff) (after $(nfw_knob backoff_after_ms) ms) oom_after_ms=$(nfw_knob oom_after_ms)"
-say "== 2 kernel threads allocate 64 KiB with kvmalloc(GFP_KERNEL|__GFP_NOFAIL) inside memalloc_nofs_save() until memory runs out ..."
-nfw_dmesg_mark
-t0=$(cut -d' ' -f1 /proc/uptime)
-echo "workers=2 mode=scoped until=stall stall_ms=5000 window_ms=180000" >/sys/kernel/nfw_stallgen/run ||
-	nfw_fail "stall generator failed"
-t1=$(cut -d' ' -f1 /proc/uptime)
-nfw_wait_settled
-nfw_dmesg_new >/tmp/dmesg
-summary=$(tail -1 /sys/kernel/nfw_stallgen/records)
+say "== nofail_watchdog at its defaults: scope=$(nfw_knob scope) stall_warn_ms=$(nfw_knob stall_warn_ms)" \
+	"backoff=$(nfw_knob backoff) after $(nfw_knob backoff_after_ms) ms, oom_after_ms=$(nfw_knob oom_after_ms)"
+nfw_rmmod nofail_watchdog
+say "== running ..."
+xfs_phase run "" "$LOAD_S"
+xfs_integrity run
+r() { xfs_get run "$1"; }
 
 say ""
-say "== what was stuck"
-awk 'NR > 1 && $2 ~ /^nfw_stall\// {
-	printf "   task %s (pid %s): %s allocation, order %s, gfp=%s, stuck %d ms, %s retry rounds, %s back-off sleeps\n",
-		$2, $1, $3, $4, $5, $9, $10, $11 }' $NFW_SYS/recent
+say "== what was stuck (longest stalls the module saw; ms = time in the allocator)"
+awk 'NR > 1' /tmp/xfs-run.recent | sort -k9 -rn | head -6 |
+	awk '{ printf "   %s (pid %s): %s allocation, order %s, gfp=%s, stuck %d ms, %s retry rounds, %s back-off sleeps\n",
+		$2, $1, $3, $4, $5, $9, $10, $11 }'
+[ -s /tmp/xfs-run.sites ] &&
+	say "   call sites in the reported stacks: $(head -8 /tmp/xfs-run.sites | awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }')"
+say "   the workload's slowest system call: $(r worst_op) took $(r worst_op_ms) ms"
 say ""
 say "== what the module did"
-say "   reports: $(grep -c 'nofail_watchdog: INFO: task' /tmp/dmesg) (first: $(grep -m1 'nofail_watchdog: INFO: task' /tmp/dmesg | sed 's/^.*nofail_watchdog: //'))"
-say "   back-off: $(nfw_stat backoff_sleeps) sleeps, $(nfw_stat backoff_slept_ms) ms slept in total"
-trig=$(grep -m1 'nofail_watchdog: triggering OOM kill' /tmp/dmesg | sed 's/^.*nofail_watchdog: //')
-kill=$(grep -m1 'Out of memory: Killed process' /tmp/dmesg | sed 's/^.*Out of memory: //; s/ total-vm.*//')
-say "   OOM: ${trig:-no trigger}"
-say "   kernel: ${kill:-nobody killed}"
+say "   stalls reported: $(r stalls_detected) (longest $(r longest_stall_ms) ms)"
+first=$(grep -m1 'nofail_watchdog: INFO: task' /tmp/xfs-run.dmesg | sed 's/^.*nofail_watchdog: //')
+[ -n "$first" ] && say "   first report: $first"
+say "   back-off: $(r backoff_sleeps) sleeps, $(r backoff_slept_ms) ms slept in total"
+say "   OOM triggers: $(r oom_triggers)"
+grep 'nofail_watchdog: triggering' /tmp/xfs-run.dmesg | head -3 | sed 's/^.*nofail_watchdog: /   /'
+say "   OOM kills by the kernel: $(r kernel_oom_kills) (invoked by: $(r oom_invokers))"
+grep 'Out of memory: Killed process' /tmp/xfs-run.dmesg | head -3 | sed 's/^.*Out of memory: /   /; s/ total-vm.*//'
 say ""
 say "== outcome"
-case "$summary" in
-*stopped_by=stall*) say "   the stuck allocations returned and the workload finished after $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" ;;
-*) say "   the workload did NOT finish by itself: $summary"; exit 1 ;;
-esac
-[ -d /proc/$NFW_HOG_PID ] && say "   (memory-hog is still alive)"
-say "   stats: stalls_detected=$(nfw_stat stalls_detected) longest_stall_ms=$(nfw_stat longest_stall_ms) oom_triggers=$(nfw_stat oom_triggers)"
-nfw_rmmod nfw_stallgen
-nfw_rmmod nofail_watchdog
+if [ "$(r load_finished)" = yes ] && [ "$(r load_rc)" = 0 ]; then
+	say "   the workload finished: $(r load_wall_s) s for a ${LOAD_S} s load, $(r ops) operations, $(r workers_killed) of $(r workers) workers OOM-killed"
+	ok=1
+else
+	say "   the workload did NOT finish in time (exit $(r load_rc))"
+	ok=0
+fi
+say "   worst heartbeat gap: $(r heartbeat_gap_ms) ms; memory PSI 'full': $(r psi_full_ms) ms"
+say ""
+say "== integrity"
+if [ "$(r repair_rc)" = 0 ] && [ "$(r sums_bad)" = 0 ]; then
+	say "   xfs_repair -n: clean; checksums: $(r sums_ok)/$XFS_NFILES files match"
+else
+	say "   xfs_repair -n exit $(r repair_rc); checksum mismatches: $(r sums_bad)"
+	cat /tmp/xfs-run.repair /tmp/xfs-run.check
+	ok=0
+fi
+[ $ok = 1 ]

@@ -7,8 +7,8 @@ kernel=default
 [ "${1:-}" = --kernel ] && kernel=$2
 mkdir -p "$NFW_BUILD/logs"
 log=$NFW_BUILD/logs/run-$(date +%Y%m%d-%H%M%S).log
-echo "make run: booting a 512 MiB guest (QEMU TCG); this takes about a minute"
-"$NFW_TOP/qemu/run" --kernel "$kernel" --mem 512 --timeout 600 --log "$log" -- sh /nfw/scripts/guest-scenario.sh
+echo "make run: booting a 512 MiB guest with XFS (QEMU TCG); this takes 2-3 minutes"
+"$NFW_TOP/qemu/run" --kernel "$kernel" --mem 512 --xfs 600 --timeout 900 --log "$log" -- sh /nfw/scripts/guest-scenario.sh
 rc=$?
 echo
 echo "full serial log: $log"

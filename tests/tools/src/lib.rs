@@ -1,4 +1,5 @@
 //! Pure logic of the guest tools (argument and `/proc` parsing), kept apart
 //! from the system calls so that `cargo test` can check it on the host.
 
+pub mod fsload;
 pub mod hog;

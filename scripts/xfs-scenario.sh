@@ -1,0 +1,216 @@
+# The XFS scenario, one phase at a time (sourced by tests/guest/50-xfs-scenario.sh
+# and scripts/guest-scenario.sh, after tests/guest/lib.sh; guest side).
+#
+# The machine: a small guest, no swap, most of its RAM mlocked by a protected
+# service (nfw-hog, oom_score_adj -1000: the database the box exists for).
+# (the hog's size is MemAvailable minus NFW_XFS_LEAVE_MB, default 1, measured
+# once before the first phase).  The load: nfw-fsload, 16 processes writing 256 KiB files into one shared
+# XFS directory (create, write, fsync, xattr, rename, unlink), their workers
+# at oom_score_adj 0.  XFS clears __GFP_FS in its inodes' mapping mask, so
+# every page-cache folio of a buffered write is a GFP_NOFS order-0 allocation
+# that "cannot fail" and never reaches the OOM killer; the transactions
+# allocate GFP_NOFS too.  Without the module these writers sit in the page
+# allocator for tens of seconds with no OOM event.
+#
+#   xfs_data_set                 write and sync the checked data set (once)
+#   xfs_phase NAME KNOBS LOAD_S  one run: KNOBS = "none" (no module) or the
+#                                module's insmod parameters ("" = defaults);
+#                                results in /tmp/xfs-NAME.res (key=value),
+#                                details in /tmp/xfs-NAME.* ; returns 1 if the
+#                                phase itself broke (not for a slow load)
+#   xfs_integrity NAME           umount, xfs_repair -n, mount, checksums;
+#                                adds repair_rc, sums_ok, sums_bad to the .res
+#
+# Everything that runs while memory is short avoids forks and allocations:
+# the heartbeat keeps its worst gap in a shell variable and rewrites a
+# preallocated file in place, the waits are `read -t` on a fifo.
+
+XFS_NFILES=50
+XFS_PROCS=${NFW_XFS_PROCS:-16}
+XFS_FILE_KB=${NFW_XFS_FILE_KB:-256}
+XFS_KEEP=${NFW_XFS_KEEP:-64}
+XFS_LEAVE_MB=${NFW_XFS_LEAVE_MB:-1}
+XFS_HARD_EXTRA_S=${NFW_XFS_HARD_EXTRA_S:-120}
+
+# xfs_now_cs: centiseconds since boot in NOW_CS, without forking.
+xfs_now_cs() {
+	read -r _up _ </proc/uptime
+	NOW_CS=${_up%.*}${_up#*.}
+}
+
+# xfs_sleep SECONDS: sleep without forking (fd 4 is a fifo nobody writes).
+xfs_sleep() { read -t "$1" _x <&4; }
+
+xfs_data_set() {
+	nfw_require_cmd nfw-fsload nfw-hog xfs_repair sha256sum
+	[ -n "${NFW_XFS_DEV:-}" ] && grep -q " /mnt/xfs xfs " /proc/mounts ||
+		nfw_fail "no XFS scratch filesystem on /mnt/xfs (qemu/run --xfs)"
+	mkdir -p /mnt/xfs/data || nfw_fail "mkdir on /mnt/xfs failed"
+	_i=1
+	while [ "$_i" -le $XFS_NFILES ]; do
+		_kb=$(( (_i * 5237) % 256 + 1 ))
+		head -c $((_kb * 1024)) /dev/urandom >/mnt/xfs/data/f$_i || nfw_fail "writing data file f$_i failed"
+		_i=$((_i + 1))
+	done
+	(cd /mnt/xfs/data && sha256sum f*) >/tmp/xfs-sums || nfw_fail "sha256sum of the data set failed"
+	sync
+	rm -f /tmp/xfs.fifo
+	mkfifo /tmp/xfs.fifo || nfw_fail "mkfifo failed"
+	exec 4<>/tmp/xfs.fifo
+	XFS_DATA_KB=$(du -sk /mnt/xfs/data | cut -f1)
+	# The hog's size, fixed once for every phase (MemAvailable differs after a
+	# phase: caches, slab), so that the phases of one boot compare.
+	echo 3 >/proc/sys/vm/drop_caches
+	XFS_HOG_MB=$(awk -v l="$XFS_LEAVE_MB" '/^MemAvailable:/ { print int($2 / 1024) - l }' /proc/meminfo)
+	[ "$XFS_HOG_MB" -gt 64 ] || nfw_fail "only $XFS_HOG_MB MiB for the hog"
+}
+
+# _xfs_heartbeat FILE: every 0.2 s, note the worst gap (centiseconds) in FILE.
+_xfs_heartbeat() {
+	exec 3<>/tmp/xfs.fifo
+	echo "0          " >"$1"
+	read -r _p _ </proc/uptime
+	_p=${_p%.*}${_p#*.}
+	_m=0
+	while [ ! -e /tmp/xfs-hb.stop ]; do
+		read -r _u _ </proc/uptime
+		_u=${_u%.*}${_u#*.}
+		if [ $((_u - _p)) -gt $_m ]; then
+			_m=$((_u - _p))
+			echo "$_m" 1<>"$1"
+		fi
+		_p=$_u
+		read -t 0.2 _x <&3
+	done
+}
+
+xfs_phase() {
+	_name=$1 _knobs=$2 _load_s=$3
+	_res=/tmp/xfs-$_name.res
+	_hard_s=$((_load_s + XFS_HARD_EXTRA_S))
+	rm -rf /mnt/xfs/load /tmp/xfs-hb.stop
+	mkdir -p /mnt/xfs/load
+	sync
+	echo 3 >/proc/sys/vm/drop_caches
+	if [ "$_knobs" = none ]; then
+		nfw_module_loaded nofail_watchdog && nfw_rmmod nofail_watchdog
+	else
+		# shellcheck disable=SC2086
+		nfw_insmod "$NFW_MODULE" $_knobs
+	fi
+	nfw_dmesg_mark
+	_psi0=$(sed -n 's/^full .*total=\([0-9]*\)$/\1/p' /proc/pressure/memory 2>/dev/null)
+
+	_xfs_heartbeat /tmp/xfs-$_name.gap &
+	_hb=$!
+	nfw_start_hog --mb "$XFS_HOG_MB" --oom-score-adj -1000 --name nfw-hog
+	_hog=$NFW_HOG_PID
+	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
+	xfs_now_cs
+	_t0=$NOW_CS
+	nfw-fsload --dir /mnt/xfs/load --procs "$XFS_PROCS" --seconds "$_load_s" \
+		--file-kb "$XFS_FILE_KB" --keep "$XFS_KEEP" --worker-oom-score-adj 0 \
+		>/tmp/xfs-$_name.load 2>&1 &
+	_load=$!
+
+	# Wait for the load, without forking, at most _hard_s.
+	_done=yes
+	while kill -0 "$_load" 2>/dev/null; do
+		xfs_now_cs
+		if [ $((NOW_CS - _t0)) -ge $((_hard_s * 100)) ]; then
+			_done=no
+			break
+		fi
+		xfs_sleep 1
+	done
+	xfs_now_cs
+	_t1=$NOW_CS
+	if [ $_done = no ]; then
+		# Always end: free the hog's memory, then the load.
+		nfw_log "$_name: load still running after $_hard_s s: killing the hog, then the load"
+		kill -9 "$_hog"
+		_n=0
+		while kill -0 "$_load" 2>/dev/null && [ $_n -lt 60 ]; do
+			xfs_sleep 1
+			_n=$((_n + 1))
+		done
+		kill -9 "$_load" 2>/dev/null
+	fi
+	wait "$_load"
+	_load_rc=$?
+	nfw_stop_hog "$_hog"
+	touch /tmp/xfs-hb.stop
+	wait "$_hb"
+	_psi1=$(sed -n 's/^full .*total=\([0-9]*\)$/\1/p' /proc/pressure/memory 2>/dev/null)
+
+	nfw_dmesg_new >/tmp/xfs-$_name.dmesg
+	_dm=/tmp/xfs-$_name.dmesg
+	_summary=$(grep '^nfw-fsload: done' /tmp/xfs-$_name.load)
+	{
+		echo "name=$_name"
+		echo "knobs=$_knobs"
+		echo "load_s=$_load_s"
+		echo "mem_after_hog=$_mem"
+		echo "load_finished=$_done"
+		echo "load_rc=$_load_rc"
+		echo "load_wall_s=$(( (_t1 - _t0) / 100 ))"
+		echo "workers=$XFS_PROCS"
+		echo "workers_killed=$(echo "$_summary" | sed -n 's/.*killed=\([0-9]*\).*/\1/p')"
+		echo "ops=$(awk '/^nfw-fsload: worker/ { for (i = 1; i <= NF; i++) if ($i ~ /^ops=/) { sub(/ops=/, "", $i); s += $i } } END { print s + 0 }' /tmp/xfs-$_name.load)"
+		echo "worst_op_ms=$(awk '/^nfw-fsload: worker/ { for (i = 1; i <= NF; i++) if ($i ~ /^worst_ms=/) { sub(/worst_ms=/, "", $i); if ($i + 0 > m) m = $i + 0 } } END { print m + 0 }' /tmp/xfs-$_name.load)"
+		echo "worst_op=$(awk '/^nfw-fsload: worker/ { for (i = 1; i <= NF; i++) { if ($i ~ /^worst_ms=/) { v = $i; sub(/worst_ms=/, "", v) } if ($i ~ /^worst_op=/) { o = $i; sub(/worst_op=/, "", o) } } if (v + 0 >= m) { m = v + 0; op = o } } END { print op }' /tmp/xfs-$_name.load)"
+		echo "heartbeat_gap_ms=$(( $(tr -d ' ' </tmp/xfs-$_name.gap) * 10 ))"
+		[ -n "$_psi0" ] && [ -n "$_psi1" ] && echo "psi_full_ms=$(( (_psi1 - _psi0) / 1000 ))"
+		echo "kernel_oom_kills=$(grep -c 'Out of memory: Killed process' "$_dm")"
+		echo "oom_invokers=$(sed -n 's/.*\] \(.*\) invoked oom-killer: gfp_mask=[^(]*(\([^)]*\)).*/\1[\2]/p' "$_dm" | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')"
+		echo "first_oom_kill_s=$(awk -v t0="$_t0" '/Out of memory: Killed process/ { sub(/^[^[]*\[ */, ""); printf "%.1f", $1 - t0 / 100; exit }' "$_dm")"
+	} >"$_res"
+
+	if [ "$_knobs" != none ]; then
+		nfw_wait_settled
+		{
+			echo "stalls_detected=$(nfw_stat stalls_detected)"
+			echo "longest_stall_ms=$(nfw_stat longest_stall_ms)"
+			echo "oom_triggers=$(nfw_stat oom_triggers)"
+			echo "backoff_sleeps=$(nfw_stat backoff_sleeps)"
+			echo "backoff_slept_ms=$(nfw_stat backoff_slept_ms)"
+			echo "reports=$(nfw_stat reports)"
+			echo "in_flight_after=$(nfw_stat in_flight)"
+			echo "stalls_active_after=$(nfw_stat stalls_active)"
+		} >>"$_res"
+		cp "$NFW_SYS/histogram" /tmp/xfs-$_name.hist
+		cp "$NFW_SYS/recent" /tmp/xfs-$_name.recent
+		# Function names in the stacks of the module's reports: the XFS /
+		# iomap call sites and the allocator entry they used.
+		awk '/nofail_watchdog: INFO: task/ { r = 1; next }
+			r && /<\/TASK>/ { r = 0 }
+			r { for (i = 1; i <= NF; i++) if ($i ~ /^[a-z_][a-z0-9_.]*\+0x/) { f = $i; sub(/\+.*/, "", f); print f } }' "$_dm" |
+			grep -E '^(xfs|xlog|iomap|kmem_cache|__kmalloc|kmalloc|kvmalloc|alloc_pages|folio_alloc|filemap|__filemap)' |
+			sort | uniq -c | sort -rn >/tmp/xfs-$_name.sites
+		echo "sites=$(awk '{ printf "%s%s(%s)", (NR > 1 ? " " : ""), $2, $1 }' /tmp/xfs-$_name.sites | cut -c1-400)" >>"$_res"
+		nfw_rmmod nofail_watchdog
+	fi
+	return 0
+}
+
+xfs_integrity() {
+	_res=/tmp/xfs-$1.res
+	umount /mnt/xfs || { grep /mnt/xfs /proc/mounts; nfw_fail "umount /mnt/xfs failed"; }
+	xfs_repair -n "$NFW_XFS_DEV" >/tmp/xfs-$1.repair 2>&1
+	_repair_rc=$?
+	mount -t xfs "$NFW_XFS_DEV" /mnt/xfs || nfw_fail "remount of $NFW_XFS_DEV failed"
+	# Self-check of the checker, not used by the suite: NFW_XFS_SELFTEST_CORRUPT=1
+	# overwrites one byte of one file before the check (the test must fail).
+	[ -n "${NFW_XFS_SELFTEST_CORRUPT:-}" ] &&
+		printf '\377' | dd of=/mnt/xfs/data/f7 bs=1 seek=100 conv=notrunc 2>/dev/null
+	(cd /mnt/xfs/data && sha256sum -c /tmp/xfs-sums) >/tmp/xfs-$1.check 2>&1
+	_ok=$(grep -c ": OK$" /tmp/xfs-$1.check)
+	{
+		echo "repair_rc=$_repair_rc"
+		echo "sums_ok=$_ok"
+		echo "sums_bad=$((XFS_NFILES - _ok))"
+	} >>"$_res"
+}
+
+# xfs_get NAME KEY: a value from a phase's results.
+xfs_get() { sed -n "s/^$2=//p" "/tmp/xfs-$1.res" | head -1; }
