@@ -3,8 +3,8 @@
 #
 # The machine: a small guest, no swap, most of its RAM mlocked by a protected
 # service (nfw-hog, oom_score_adj -1000: the database the box exists for).
-# (the hog's size is MemAvailable minus NFW_XFS_LEAVE_MB, default 1, measured
-# once before the first phase).  The load: nfw-fsload, 16 processes writing 256 KiB files into one shared
+# (the hog takes MemAvailable minus NFW_XFS_LEAVE_MB, default 1, measured once
+# per boot before the first phase, then the load starts).  The load: nfw-fsload, 16 processes writing 256 KiB files into one shared
 # XFS directory (create, write, fsync, xattr, rename, unlink), their workers
 # at oom_score_adj 0.  XFS clears __GFP_FS in its inodes' mapping mask, so
 # every page-cache folio of a buffered write is a GFP_NOFS order-0 allocation
@@ -29,6 +29,7 @@ XFS_NFILES=50
 XFS_PROCS=${NFW_XFS_PROCS:-16}
 XFS_FILE_KB=${NFW_XFS_FILE_KB:-256}
 XFS_KEEP=${NFW_XFS_KEEP:-64}
+XFS_XATTR=${NFW_XFS_XATTR:-64}
 XFS_LEAVE_MB=${NFW_XFS_LEAVE_MB:-1}
 XFS_HARD_EXTRA_S=${NFW_XFS_HARD_EXTRA_S:-120}
 
@@ -103,14 +104,19 @@ xfs_phase() {
 
 	_xfs_heartbeat /tmp/xfs-$_name.gap &
 	_hb=$!
+	# The squeeze first, then the load: the workers fork and lock their
+	# memory into a machine that has none left (started the other way round,
+	# with the workers' memory in place before the hog, the same load ran
+	# with sub-second stalls: reclaim kept up).
+	echo 3 >/proc/sys/vm/drop_caches
 	nfw_start_hog --mb "$XFS_HOG_MB" --oom-score-adj -1000 --name nfw-hog
 	_hog=$NFW_HOG_PID
 	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 	xfs_now_cs
 	_t0=$NOW_CS
 	nfw-fsload --dir /mnt/xfs/load --procs "$XFS_PROCS" --seconds "$_load_s" \
-		--file-kb "$XFS_FILE_KB" --keep "$XFS_KEEP" --worker-oom-score-adj 0 \
-		>/tmp/xfs-$_name.load 2>&1 &
+		--file-kb "$XFS_FILE_KB" --keep "$XFS_KEEP" --xattr-bytes "$XFS_XATTR" \
+		--worker-oom-score-adj 0 >/tmp/xfs-$_name.load 2>&1 &
 	_load=$!
 
 	# Wait for the load, without forking, at most _hard_s.

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Usage text.
 pub const USAGE: &str = "usage: nfw-fsload --dir D [--procs N] [--seconds S] [--file-kb K] \
-[--xattr-bytes B] [--keep F] [--worker-oom-score-adj A]";
+[--xattr-bytes B] [--keep F] [--worker-oom-score-adj A] [--go-file PATH]";
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,8 @@ pub struct Config {
     pub keep: u64,
     /// `oom_score_adj` each worker sets for itself (-1000..=1000), if any.
     pub worker_adj: Option<i32>,
+    /// Workers start their loop once this file exists.
+    pub go_file: Option<PathBuf>,
 }
 
 fn num(flag: &str, v: Option<&String>, lo: u64, hi: u64) -> Result<u64, String> {
@@ -46,11 +48,15 @@ pub fn parse_args(args: &[String]) -> Result<Config, String> {
         xattr_bytes: 64,
         keep: 32,
         worker_adj: None,
+        go_file: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--dir" => c.dir = PathBuf::from(it.next().ok_or("--dir needs a value")?),
+            "--go-file" => {
+                c.go_file = Some(PathBuf::from(it.next().ok_or("--go-file needs a value")?))
+            }
             "--procs" => c.procs = num(a, it.next(), 1, 256)? as u32,
             "--seconds" => c.seconds = num(a, it.next(), 1, 86400)?,
             "--file-kb" => c.file_kb = num(a, it.next(), 0, 16384)? as usize,
@@ -103,6 +109,7 @@ mod tests {
         assert!(parse_args(&args("--dir /m --seconds")).is_err());
         assert!(parse_args(&args("--dir /m --bogus 1")).is_err());
         assert!(parse_args(&args("--dir /m --worker-oom-score-adj 1001")).is_err());
+        assert!(parse_args(&args("--dir /m --go-file")).is_err());
         assert_eq!(
             parse_args(&args("--dir /m --worker-oom-score-adj -5"))
                 .unwrap()

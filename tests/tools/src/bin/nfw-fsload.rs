@@ -2,12 +2,14 @@
 //! userspace once it runs.
 //!
 //! `nfw-fsload --dir D [--procs N] [--seconds S] [--file-kb K] [--xattr-bytes B] [--keep F]
-//!  [--worker-oom-score-adj A]`
+//!  [--worker-oom-score-adj A] [--go-file PATH]`
 //!
 //! Forks N workers that share one directory `D` (so they serialise on its
 //! inode lock, as the tasks of a busy service writing to one directory do).
-//! Each worker locks its memory (`mlockall`), then loops until S seconds
-//! have passed: create `D/w<N>-<i>`, write K KiB, `fsync`, set a `user.`
+//! Each worker locks its memory (`mlockall`), reports it (the parent prints
+//! `nfw-fsload: ready: ...` once all have), waits until PATH exists if
+//! `--go-file` is given (so that the workers' memory is in place before the
+//! squeeze), then loops until S seconds have passed: create `D/w<N>-<i>`, write K KiB, `fsync`, set a `user.`
 //! xattr of B bytes (0: none), rename it to `D/r<N>-<i>`, and unlink the file
 //! it renamed F iterations ago (defaults: 8 workers, 60 s, 16 KiB, 64 bytes,
 //! 32 files). Workers set their `oom_score_adj` to A if given, so that the
@@ -75,7 +77,15 @@ fn fail(w: u32, what: &str) -> ! {
     unsafe { libc::_exit(1) }
 }
 
-fn worker(cfg: &Config, dir: &[u8], w: u32, data: &[u8], end_ms: u64) -> ! {
+/// Start-up of a worker: what it reports on, and what it waits for.
+struct Gate {
+    /// Write end of the pipe on which each worker reports "locked".
+    ready_fd: libc::c_int,
+    /// NUL-terminated path of the go file, if any.
+    go: Option<CString>,
+}
+
+fn worker(cfg: &Config, dir: &[u8], w: u32, data: &[u8], gate: &Gate) -> ! {
     if let Some(adj) = cfg.worker_adj {
         let mut buf = [0u8; 16];
         let mut cur = std::io::Cursor::new(&mut buf[..]);
@@ -98,6 +108,19 @@ fn worker(cfg: &Config, dir: &[u8], w: u32, data: &[u8], end_ms: u64) -> ! {
     if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
         fail(w, "mlockall");
     }
+    // SAFETY: writes one byte from a live buffer to our pipe.
+    if unsafe { libc::write(gate.ready_fd, b"r".as_ptr().cast(), 1) } != 1 {
+        fail(w, "reporting ready");
+    }
+    if let Some(go) = &gate.go {
+        // SAFETY: `go` is a NUL-terminated path; `access` and `usleep` only
+        // make system calls (no allocation, no page fault: memory is locked).
+        while unsafe { libc::access(go.as_ptr(), libc::F_OK) } != 0 {
+            // SAFETY: a plain system call.
+            unsafe { libc::usleep(10_000) };
+        }
+    }
+    let end_ms = now_ms() + cfg.seconds * 1000;
     let mut a = [0u8; 512];
     let mut b = [0u8; 512];
     let mut t = Tally {
@@ -203,7 +226,21 @@ fn main() {
         .map(|i| (i as u8).wrapping_mul(31))
         .chain(std::iter::repeat_n(0x5a, cfg.xattr_bytes))
         .collect();
-    let end_ms = now_ms() + cfg.seconds * 1000;
+    let mut fds = [0; 2];
+    // SAFETY: `fds` has room for the two descriptors.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        eprintln!("nfw-fsload: pipe: {}", std::io::Error::last_os_error());
+        exit(1);
+    }
+    let gate = Gate {
+        ready_fd: fds[1],
+        go: cfg.go_file.as_ref().map(|p| {
+            CString::new(p.as_os_str().as_bytes()).unwrap_or_else(|_| {
+                eprintln!("nfw-fsload: bad --go-file");
+                exit(2)
+            })
+        }),
+    };
     let mut pids = Vec::with_capacity(cfg.procs as usize);
     for w in 0..cfg.procs {
         // SAFETY: the child only makes system calls and exits with `_exit`.
@@ -212,15 +249,33 @@ fn main() {
                 eprintln!("nfw-fsload: fork: {}", std::io::Error::last_os_error());
                 exit(1);
             }
-            0 => worker(&cfg, &dir, w, &data[..cfg.file_kb * 1024], end_ms),
+            0 => worker(&cfg, &dir, w, &data[..cfg.file_kb * 1024], &gate),
             pid => pids.push(pid),
         }
     }
+    // SAFETY: our copy of the write end is not used again.
+    unsafe { libc::close(fds[1]) };
+    let mut got = 0;
+    let mut b = [0u8; 64];
+    while got < cfg.procs as usize {
+        // SAFETY: reads into a live buffer of its length.
+        let n = unsafe { libc::read(fds[0], b.as_mut_ptr().cast(), b.len()) };
+        if n <= 0 {
+            break; // a worker died before it was ready: waitpid tells
+        }
+        got += n as usize;
+    }
     println!(
-        "nfw-fsload: started {} workers in {}",
+        "nfw-fsload: ready: {got} of {} workers locked in {}{}",
         cfg.procs,
-        cfg.dir.display()
+        cfg.dir.display(),
+        if cfg.go_file.is_some() {
+            ", waiting for the go file"
+        } else {
+            ""
+        }
     );
+    let _ = std::io::stdout().flush();
     let (mut failed, mut killed) = (0, 0);
     for pid in pids {
         let mut st = 0;
