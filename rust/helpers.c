@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Forwarders to static inline functions and macros; see helpers.h. */
 #include <linux/ftrace.h>
+#include <linux/kobject.h>
+#include <linux/module.h>
+#include <linux/sched/mm.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/string.h>
@@ -74,4 +79,34 @@ bool nfw_starts_with_endbr(const void *addr)
 #else
 	return true;
 #endif
+}
+
+struct kobject *nfw_module_kobj(struct module *mod)
+{
+	return &mod->mkobj.kobj;
+}
+
+struct kernfs_node *nfw_sysfs_get_attr(struct kobject *kobj, const char *name)
+{
+	return sysfs_get_dirent(kobj->sd, name);
+}
+
+void nfw_init_work(struct work_struct *work, void (*fn)(struct work_struct *))
+{
+	INIT_WORK(work, fn);
+}
+
+bool nfw_schedule_work(struct work_struct *work)
+{
+	return schedule_work(work);
+}
+
+unsigned int nfw_memalloc_noreclaim_save(void)
+{
+	return memalloc_noreclaim_save();
+}
+
+void nfw_memalloc_noreclaim_restore(unsigned int flags)
+{
+	memalloc_noreclaim_restore(flags);
 }

@@ -12,6 +12,10 @@ struct task_struct;
 struct ftrace_regs;
 struct pt_regs;
 struct mutex;
+struct kobject;
+struct kernfs_node;
+struct module;
+struct work_struct;
 
 /*
  * current->pid and current->comm. Not read from Rust: bindgen (0.73 with
@@ -36,5 +40,16 @@ long nfw_retry_wait(long timeout);
 bool nfw_ibt_enforced(void);
 /* is_endbr() on the first instruction at addr (read with get_kernel_nofault). */
 bool nfw_starts_with_endbr(const void *addr);
+
+/* &mod->mkobj.kobj: /sys/module/<name>, the kobject uevents are sent on. */
+struct kobject *nfw_module_kobj(struct module *mod);
+/* sysfs_get_dirent(kobj->sd, name): a referenced kernfs node (kernfs_put() it). */
+struct kernfs_node *nfw_sysfs_get_attr(struct kobject *kobj, const char *name);
+/* INIT_WORK() is a macro; schedule_work() a static inline. */
+void nfw_init_work(struct work_struct *work, void (*fn)(struct work_struct *));
+bool nfw_schedule_work(struct work_struct *work);
+/* memalloc_noreclaim_save()/restore(): allocations of this task neither reclaim nor OOM-kill. */
+unsigned int nfw_memalloc_noreclaim_save(void);
+void nfw_memalloc_noreclaim_restore(unsigned int flags);
 
 #endif

@@ -2,6 +2,7 @@
 /* Input of bindgen: the kernel interfaces the module uses beyond the kernel crate. */
 #include <linux/ftrace.h>
 #include <linux/gfp.h>
+#include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
@@ -13,6 +14,7 @@
 #include <linux/sched/debug.h>
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include "helpers.h"
 
 /* Constants bindgen cannot evaluate from macros (as rust/bindings_helper.h does). */

@@ -10,6 +10,7 @@ use kernel::prelude::*;
 
 mod bindings;
 mod config;
+mod events;
 mod hooks;
 mod logic;
 mod oom;
@@ -73,7 +74,7 @@ struct NofailWatchdog {
 }
 
 impl kernel::Module for NofailWatchdog {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
+    fn init(module: &'static ThisModule) -> Result<Self> {
         let mut m = NofailWatchdog {
             sysfs: None,
             probe: None,
@@ -108,7 +109,9 @@ impl kernel::Module for NofailWatchdog {
         PROBE.store(&*probe as *const _ as *mut _, Ordering::Release);
         m.probe = Some(probe);
 
-        m.sysfs = Some(sysfs::SysfsDir::create()?);
+        let dir = sysfs::SysfsDir::create()?;
+        events::attach(dir.kobj(), module.as_ptr().cast());
+        m.sysfs = Some(dir);
         pr_info!(
             "watching {} allocations stuck in the page allocator slow path (stall_warn_ms={} oom_after_ms={})\n",
             config::scope().as_str(),
@@ -142,6 +145,8 @@ impl Drop for NofailWatchdog {
         // 5. Stop the thread (waits for an OOM invocation in progress).
         sysfs::WAKE.store(core::ptr::null_mut(), Ordering::Release);
         self.thread.take();
+        // 6. No more events to deliver (the thread was their only source).
+        events::detach();
         watchdog::OOM.store(core::ptr::null_mut(), Ordering::Release);
         if self.oom.take().is_some() && was_loaded {
             pr_info!("unloaded\n");

@@ -21,6 +21,8 @@ const LEN: usize = 64;
 /// `seq` is odd while a writer fills the entry in.
 struct Entry {
     seq: AtomicU32,
+    /// Which push this is (its `HEAD` number).
+    num: AtomicU64,
     pid: AtomicU32,
     comm: [AtomicU64; 2],
     gfp: AtomicU32,
@@ -36,6 +38,7 @@ impl Entry {
     const fn new() -> Self {
         Self {
             seq: AtomicU32::new(0),
+            num: AtomicU64::new(0),
             pid: AtomicU32::new(0),
             comm: [AtomicU64::new(0), AtomicU64::new(0)],
             gfp: AtomicU32::new(0),
@@ -64,6 +67,7 @@ pub(crate) fn push(s: &Snapshot, first_report_ns: u64, end_ns: u64) {
         return;
     }
     core::sync::atomic::fence(Ordering::Release);
+    e.num.store(n, Ordering::Relaxed);
     e.pid.store(s.pid as u32, Ordering::Relaxed);
     let c = s.comm.pack();
     e.comm[0].store(c[0], Ordering::Relaxed);
@@ -79,51 +83,76 @@ pub(crate) fn push(s: &Snapshot, first_report_ns: u64, end_ns: u64) {
     e.seq.store(seq.wrapping_add(2), Ordering::Release);
 }
 
+/// One ended stall, as read back from the ring.
+#[derive(Clone, Copy)]
+pub(crate) struct Ended {
+    pub(crate) pid: u32,
+    pub(crate) comm: crate::sys::Comm,
+    pub(crate) gfp: u32,
+    pub(crate) order: u32,
+    pub(crate) kind: u32,
+    pub(crate) start_ns: u64,
+    pub(crate) first_report_ns: u64,
+    pub(crate) end_ns: u64,
+    pub(crate) rounds: u32,
+    pub(crate) sleeps: u32,
+}
+
+/// Number of stalls pushed so far (the next push is number `head()`).
+pub(crate) fn head() -> u64 {
+    HEAD.load(Ordering::Acquire)
+}
+
+/// Entry number `n`, if it is still in the ring and not being rewritten.
+pub(crate) fn read(n: u64) -> Option<Ended> {
+    let e = &RING[(n % LEN as u64) as usize];
+    let seq = e.seq.load(Ordering::Acquire);
+    if seq & 1 != 0 || seq == 0 || n.saturating_add(LEN as u64) < head() {
+        return None;
+    }
+    let num = e.num.load(Ordering::Relaxed);
+    let ok = e.order_kind.load(Ordering::Relaxed);
+    let ended = Ended {
+        pid: e.pid.load(Ordering::Relaxed),
+        comm: crate::sys::Comm::unpack([
+            e.comm[0].load(Ordering::Relaxed),
+            e.comm[1].load(Ordering::Relaxed),
+        ]),
+        gfp: e.gfp.load(Ordering::Relaxed),
+        order: ok >> 8,
+        kind: ok & 0xff,
+        start_ns: e.start_ns.load(Ordering::Relaxed),
+        first_report_ns: e.first_report_ns.load(Ordering::Relaxed),
+        end_ns: e.end_ns.load(Ordering::Relaxed),
+        rounds: e.rounds.load(Ordering::Relaxed),
+        sleeps: e.sleeps.load(Ordering::Relaxed),
+    };
+    core::sync::atomic::fence(Ordering::Acquire);
+    (e.seq.load(Ordering::Relaxed) == seq && num == n).then_some(ended)
+}
+
 /// Writes the ring, oldest first, one line per ended stall.
 pub(crate) fn show(w: &mut impl Write) -> core::fmt::Result {
     writeln!(
         w,
         "pid comm kind order gfp start_ns first_report_ns end_ns ms retries sleeps"
     )?;
-    let head = HEAD.load(Ordering::Relaxed);
-    let first = head.saturating_sub(LEN as u64);
-    for n in first..head {
-        let e = &RING[(n % LEN as u64) as usize];
-        let seq = e.seq.load(Ordering::Acquire);
-        if seq & 1 != 0 || seq == 0 {
-            continue;
-        }
-        let pid = e.pid.load(Ordering::Relaxed);
-        let comm = crate::sys::Comm::unpack([
-            e.comm[0].load(Ordering::Relaxed),
-            e.comm[1].load(Ordering::Relaxed),
-        ]);
-        let gfp = e.gfp.load(Ordering::Relaxed);
-        let ok = e.order_kind.load(Ordering::Relaxed);
-        let start = e.start_ns.load(Ordering::Relaxed);
-        let rep = e.first_report_ns.load(Ordering::Relaxed);
-        let end = e.end_ns.load(Ordering::Relaxed);
-        let rounds = e.rounds.load(Ordering::Relaxed);
-        let sleeps = e.sleeps.load(Ordering::Relaxed);
-        core::sync::atomic::fence(Ordering::Acquire);
-        if e.seq.load(Ordering::Relaxed) != seq {
-            continue;
-        }
-        let kind = crate::track::kind_from(ok & 0xff).as_str();
+    let head = head();
+    for e in (head.saturating_sub(LEN as u64)..head).filter_map(read) {
         writeln!(
             w,
             "{} {} {} {} {} {} {} {} {} {} {}",
-            pid,
-            comm,
-            kind,
-            ok >> 8,
-            Gfp(gfp),
-            start,
-            rep,
-            end,
-            end.saturating_sub(start) / 1_000_000,
-            rounds,
-            sleeps
+            e.pid,
+            e.comm,
+            crate::track::kind_from(e.kind).as_str(),
+            e.order,
+            Gfp(e.gfp),
+            e.start_ns,
+            e.first_report_ns,
+            e.end_ns,
+            e.end_ns.saturating_sub(e.start_ns) / 1_000_000,
+            e.rounds,
+            e.sleeps
         )?;
     }
     Ok(())

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! `/sys/kernel/nofail_watchdog/`: one file per knob (0644, root writes),
-//! and the read-only `stats`, `histogram` (0444), `stalls` and `recent`
-//! (0400: they name other users' tasks).
+//! and the read-only `stats`, `histogram` (0444), `stalls`, `recent` and
+//! `events` (0400: they name other users' tasks; `events` can be polled,
+//! see `events.rs`).
 
 use crate::bindings as b;
 use crate::config;
@@ -26,13 +27,15 @@ enum Info {
     Histogram,
     Stalls,
     Recent,
+    Events,
 }
 
-const INFOS: [(Info, &core::ffi::CStr, u16); 4] = [
+const INFOS: [(Info, &core::ffi::CStr, u16); 5] = [
     (Info::Stats, c"stats", 0o444),
     (Info::Histogram, c"histogram", 0o444),
     (Info::Stalls, c"stalls", 0o400),
     (Info::Recent, c"recent", 0o400),
+    (Info::Events, c"events", 0o400),
 ];
 
 const N: usize = knobs::COUNT + INFOS.len();
@@ -111,6 +114,13 @@ impl SysfsDir {
     }
 }
 
+impl SysfsDir {
+    /// The directory's kobject (live while `self` is).
+    pub(crate) fn kobj(&self) -> *mut b::kobject {
+        self.kobj
+    }
+}
+
 impl Drop for SysfsDir {
     fn drop(&mut self) {
         // SAFETY: by the type invariant; removal waits for readers and
@@ -154,6 +164,7 @@ unsafe extern "C" fn show(
             Info::Histogram => show_histogram(&mut w),
             Info::Stalls => show_stalls(&mut w),
             Info::Recent => crate::recent::show(&mut w),
+            Info::Events => crate::events::show(&mut w, kb::PAGE_SIZE - 1),
         }
     };
     w.len() as isize
@@ -223,7 +234,8 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     writeln!(w, "backoff_slept_ms {}", l(&STATS.slept_ms))?;
     writeln!(w, "oom_triggers {}", l(&STATS.oom_triggers))?;
     writeln!(w, "oom_no_victim {}", l(&STATS.oom_no_victim))?;
-    writeln!(w, "probe_missed {}", crate::probe_missed())
+    writeln!(w, "probe_missed {}", crate::probe_missed())?;
+    crate::events::show_stats(w)
 }
 
 fn show_histogram(w: &mut impl Write) -> core::fmt::Result {

@@ -9,6 +9,7 @@
 //! never in the hooks. It sleeps until the next thing can become due.
 
 use crate::config;
+use crate::events::Emitter;
 use crate::logic::gfp::{self, Gfp, Kind};
 use crate::logic::knobs::Knob;
 use crate::logic::stall::{self, Budget, BudgetDecision, Policy};
@@ -38,6 +39,7 @@ impl ThreadBody for Watchdog {
     fn run() {
         let mut budget = Budget::new(config::get(Knob::MaxWarnings));
         let mut no_victim_said = false;
+        let mut events = Emitter::new();
         while !sys::should_stop() {
             if RESET_BUDGET.swap(false, Ordering::Relaxed) {
                 budget.reset(config::get(Knob::MaxWarnings));
@@ -77,8 +79,14 @@ impl ThreadBody for Watchdog {
                         }
                         continue;
                     }
+                    if let Some(t) = events.watch(&s, &policy, now) {
+                        next = next.min(t.max(now));
+                    }
                     if n_due < BATCH {
                         if let Some(ms) = detect(&s, &policy, now) {
+                            if s.first_report_ns == 0 {
+                                events.stall(&s, now);
+                            }
                             due[n_due] = Some((s, ms));
                             n_due += 1;
                         }
@@ -108,11 +116,16 @@ impl ThreadBody for Watchdog {
                     }
                 }
             }
+            // Userspace first: printing to a serial console is slow.
+            events.collect_ended();
+            events.flush();
             for (s, ms) in due.iter().flatten() {
                 report(s, *ms, &mut budget);
             }
             if let Some(s) = oom_candidate {
                 LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
+                events.oom(&s, now);
+                events.flush();
                 trigger_oom(&s, now, &mut no_victim_said);
                 continue;
             }

@@ -14,6 +14,8 @@
 //! - [`stall`]: per-stall decisions (when to report, how long to back off,
 //!   when to invoke the OOM killer, when to wake up next).
 //! - [`hist`]: a log2 stall-duration histogram rendered like bcc's tools.
+//! - [`events`]: events for userspace (the `events` file, uevents) and
+//!   their rate limit.
 //! - [`fmtbuf`]: a truncating [`core::fmt::Write`] sink over a byte buffer.
 
 // Not every item is used by every build of the module, and the items are
@@ -21,6 +23,7 @@
 #![allow(dead_code)]
 #![allow(unreachable_pub)]
 
+pub mod events;
 pub mod fmtbuf;
 pub mod gfp;
 pub mod hist;

@@ -1,0 +1,430 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Events for userspace: the pollable `events` file and `KOBJ_CHANGE`
+//! uevents on `/sys/module/nofail_watchdog`.
+//!
+//! Only the watchdog thread records events (into [`RING`]); in the hooks
+//! nothing here runs. After each scan it wakes the pollers of `events` once
+//! (`kernfs_notify()`, what `sysfs_notify()` does after its lookup: no
+//! allocation, no sleeping) and, if a recorded event is to be announced by a
+//! uevent, queues [`WORK`]: `kobject_uevent_env()` allocates, and a
+//! watchdog that waits for memory while memory is exhausted would be no
+//! watchdog. The work item allocates under `memalloc_noreclaim_save()`, so
+//! a uevent neither reclaims nor wakes the OOM killer: with `oom_after_ms=0`
+//! the module stays observe-only. Under total exhaustion a uevent fails
+//! (counted in `uevents_failed`); the `events` file still has it.
+//!
+//! Rate limits: see [`crate::logic::events`]. The ring keeps the last
+//! [`LEN`] events.
+
+use crate::bindings as b;
+use crate::logic::events::{self as ev, Event, EventKind, RateLimit};
+use crate::logic::fmtbuf::FmtBuf;
+use crate::logic::stall::{self, Policy};
+use crate::sys::{Comm, KernelCell};
+use crate::track::{self, Snapshot};
+use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
+use kernel::ffi::c_char;
+
+/// Events kept for readers of `events` and for the uevent work.
+const LEN: usize = 32;
+
+/// One recorded event.
+///
+/// # Invariants
+///
+/// Written by the watchdog thread only, with `lock` odd while it writes.
+struct Entry {
+    lock: AtomicU32,
+    seq: AtomicU64,
+    time_ns: AtomicU64,
+    kind: AtomicU32,
+    pid: AtomicU32,
+    comm: [AtomicU64; 2],
+    gfp: AtomicU32,
+    order: AtomicU32,
+    ms: AtomicU64,
+    /// Whether a uevent announces it.
+    uevent: AtomicBool,
+    /// Uevents dropped by the rate limit before this one.
+    dropped: AtomicU32,
+}
+
+impl Entry {
+    const fn new() -> Self {
+        Self {
+            lock: AtomicU32::new(0),
+            seq: AtomicU64::new(0),
+            time_ns: AtomicU64::new(0),
+            kind: AtomicU32::new(0),
+            pid: AtomicU32::new(0),
+            comm: [AtomicU64::new(0), AtomicU64::new(0)],
+            gfp: AtomicU32::new(0),
+            order: AtomicU32::new(0),
+            ms: AtomicU64::new(0),
+            uevent: AtomicBool::new(false),
+            dropped: AtomicU32::new(0),
+        }
+    }
+}
+
+static RING: [Entry; LEN] = [const { Entry::new() }; LEN];
+/// Sequence number of the newest event (0: none yet).
+static HEAD: AtomicU64 = AtomicU64::new(0);
+/// Newest event the uevent work has dealt with.
+static UEVENT_DONE: AtomicU64 = AtomicU64::new(0);
+/// Uevents sent, dropped by the rate limit (or lost), failed.
+static UEVENTS_SENT: AtomicU64 = AtomicU64::new(0);
+static UEVENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
+static UEVENTS_FAILED: AtomicU64 = AtomicU64::new(0);
+/// Per tracking slot: generation + 1 of the occupant whose first back-off
+/// sleep has been announced (watchdog thread only).
+static BACKOFF_SEEN: [AtomicU32; track::CAPACITY] = [const { AtomicU32::new(0) }; track::CAPACITY];
+
+/// The `events` attribute's kernfs node (referenced), or null.
+static NODE: AtomicPtr<b::kernfs_node> = AtomicPtr::new(core::ptr::null_mut());
+/// `/sys/module/nofail_watchdog`, or null.
+static MODULE_KOBJ: AtomicPtr<b::kobject> = AtomicPtr::new(core::ptr::null_mut());
+/// Set once [`WORK`] is initialised, cleared at unload.
+static READY: AtomicBool = AtomicBool::new(false);
+static WORK: KernelCell<b::work_struct> = KernelCell::new(
+    // SAFETY: all-zero is a valid (not yet initialised) work_struct; it is
+    // initialised with INIT_WORK before use.
+    unsafe { core::mem::zeroed() },
+);
+
+/// Starts delivering events: `dir` is `/sys/kernel/nofail_watchdog` (with
+/// the `events` file), `module` this module.
+///
+/// Called once, from module init, before [`detach`].
+pub(crate) fn attach(dir: *mut b::kobject, module: *mut b::module) {
+    // SAFETY: `dir` is our live sysfs directory; the helper returns a
+    // referenced node or null, released in `detach`.
+    let node = unsafe { b::nfw_sysfs_get_attr(dir, c"events".as_ptr().cast()) };
+    // SAFETY: `module` is this module, whose kobject lives until after our
+    // exit function returned.
+    let kobj = unsafe { b::nfw_module_kobj(module) };
+    // SAFETY: module init: nothing queues the work yet (READY is false).
+    unsafe { b::nfw_init_work(WORK.get(), Some(uevent_work)) };
+    UEVENT_DONE.store(HEAD.load(Ordering::Relaxed), Ordering::Relaxed);
+    MODULE_KOBJ.store(kobj, Ordering::Release);
+    NODE.store(node, Ordering::Release);
+    READY.store(true, Ordering::Release);
+}
+
+/// Stops delivering events. Called at unload after the watchdog thread
+/// (the only caller of [`Emitter::flush`]) has stopped.
+pub(crate) fn detach() {
+    if READY.swap(false, Ordering::AcqRel) {
+        // SAFETY: the work was initialised by `attach` and nothing can queue
+        // it any more; this waits for a running instance to finish.
+        unsafe { b::cancel_work_sync(WORK.get()) };
+    }
+    MODULE_KOBJ.store(core::ptr::null_mut(), Ordering::Release);
+    let node = NODE.swap(core::ptr::null_mut(), Ordering::AcqRel);
+    if !node.is_null() {
+        // SAFETY: drops the reference taken in `attach`.
+        unsafe { b::kernfs_put(node) };
+    }
+}
+
+/// Reads event `seq` back, if it is still in the ring.
+fn read(seq: u64) -> Option<(Event<Comm>, bool, u32)> {
+    if seq == 0 {
+        return None;
+    }
+    let e = &RING[(seq % LEN as u64) as usize];
+    let lock = e.lock.load(Ordering::Acquire);
+    if lock & 1 != 0 {
+        return None;
+    }
+    let event = Event {
+        seq: e.seq.load(Ordering::Relaxed),
+        time_ns: e.time_ns.load(Ordering::Relaxed),
+        kind: EventKind::from_u32(e.kind.load(Ordering::Relaxed))?,
+        pid: e.pid.load(Ordering::Relaxed) as i32,
+        comm: Comm::unpack([
+            e.comm[0].load(Ordering::Relaxed),
+            e.comm[1].load(Ordering::Relaxed),
+        ]),
+        gfp: e.gfp.load(Ordering::Relaxed),
+        order: e.order.load(Ordering::Relaxed),
+        ms: e.ms.load(Ordering::Relaxed),
+    };
+    let uevent = e.uevent.load(Ordering::Relaxed);
+    let dropped = e.dropped.load(Ordering::Relaxed);
+    core::sync::atomic::fence(Ordering::Acquire);
+    (e.lock.load(Ordering::Relaxed) == lock && event.seq == seq).then_some((event, uevent, dropped))
+}
+
+/// The watchdog thread's side: records events and delivers them.
+pub(crate) struct Emitter {
+    limit: RateLimit,
+    /// Uevents dropped by the rate limit since the last one allowed.
+    dropped: u32,
+    notify: bool,
+    uevent: bool,
+    /// Next entry of the ring of ended stalls to look at, and how many
+    /// scans it has been unreadable (being written by a hook).
+    ended_next: u64,
+    ended_tries: u32,
+}
+
+impl Emitter {
+    /// Called once, when the watchdog thread starts.
+    pub(crate) fn new() -> Self {
+        Self {
+            limit: RateLimit::new(),
+            dropped: 0,
+            notify: false,
+            uevent: false,
+            ended_next: crate::recent::head(),
+            ended_tries: 0,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        kind: EventKind,
+        time_ns: u64,
+        pid: i32,
+        comm: Comm,
+        gfp: u32,
+        order: u32,
+        ms: u64,
+    ) {
+        let seq = HEAD.load(Ordering::Relaxed).wrapping_add(1);
+        let uevent = ev::uevent_allowed(kind, &mut self.limit, crate::sys::now_ns());
+        let dropped = if uevent {
+            core::mem::take(&mut self.dropped)
+        } else {
+            self.dropped = self.dropped.saturating_add(1);
+            UEVENTS_DROPPED.fetch_add(1, Ordering::Relaxed);
+            0
+        };
+        let e = &RING[(seq % LEN as u64) as usize];
+        // INVARIANT: odd while we write; we are the only writer.
+        let lock = e.lock.fetch_add(1, Ordering::AcqRel);
+        core::sync::atomic::fence(Ordering::Release);
+        e.seq.store(seq, Ordering::Relaxed);
+        e.time_ns.store(time_ns, Ordering::Relaxed);
+        e.kind.store(kind as u32, Ordering::Relaxed);
+        e.pid.store(pid as u32, Ordering::Relaxed);
+        let c = comm.pack();
+        e.comm[0].store(c[0], Ordering::Relaxed);
+        e.comm[1].store(c[1], Ordering::Relaxed);
+        e.gfp.store(gfp, Ordering::Relaxed);
+        e.order.store(order, Ordering::Relaxed);
+        e.ms.store(ms, Ordering::Relaxed);
+        e.uevent.store(uevent, Ordering::Relaxed);
+        e.dropped.store(dropped, Ordering::Relaxed);
+        e.lock.store(lock.wrapping_add(2), Ordering::Release);
+        HEAD.store(seq, Ordering::Release);
+        self.notify = true;
+        self.uevent |= uevent;
+    }
+
+    fn push_stall(&mut self, kind: EventKind, s: &Snapshot, now: u64) {
+        let ms = stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC;
+        self.push(kind, now, s.pid, s.comm, s.gfp, s.order, ms);
+    }
+
+    /// The first report of `s`, at `now`.
+    pub(crate) fn stall(&mut self, s: &Snapshot, now: u64) {
+        self.push_stall(EventKind::Stall, s, now);
+    }
+
+    /// The OOM killer is about to be invoked for `s`.
+    pub(crate) fn oom(&mut self, s: &Snapshot, now: u64) {
+        self.push_stall(EventKind::Oom, s, now);
+    }
+
+    /// Looks at a stall in the allocator: announces its first back-off
+    /// sleep; returns when to look again, if the watchdog must wake for it.
+    pub(crate) fn watch(&mut self, s: &Snapshot, policy: &Policy, now: u64) -> Option<u64> {
+        let mut next = None;
+        if let Some(seen) = BACKOFF_SEEN.get(s.idx) {
+            let mark = s.gen.wrapping_add(1);
+            if seen.load(Ordering::Relaxed) != mark {
+                if s.sleeps > 0 {
+                    seen.store(mark, Ordering::Relaxed);
+                    self.push_stall(EventKind::Backoff, s, now);
+                } else {
+                    next = ev::backoff_check_at(policy, now, s.start_ns);
+                }
+            }
+        }
+        if s.first_report_ns != 0 {
+            // Its end may come from a hook, which wakes nobody.
+            let poll = now.saturating_add(ev::END_POLL_NS);
+            next = Some(next.map_or(poll, |n: u64| n.min(poll)));
+        }
+        next
+    }
+
+    /// Records the reported stalls that ended since the last call.
+    pub(crate) fn collect_ended(&mut self) {
+        let head = crate::recent::head();
+        while self.ended_next < head {
+            match crate::recent::read(self.ended_next) {
+                Some(e) => {
+                    let ms = e.end_ns.saturating_sub(e.start_ns) / stall::NSEC_PER_MSEC;
+                    self.push(
+                        EventKind::End,
+                        e.end_ns,
+                        e.pid as i32,
+                        e.comm,
+                        e.gfp,
+                        e.order,
+                        ms,
+                    );
+                }
+                // Being written by a hook right now: look again next scan
+                // (a few times; then it was lost to a lapping writer).
+                None if self.ended_tries < 3 => {
+                    self.ended_tries += 1;
+                    return;
+                }
+                None => {}
+            }
+            self.ended_tries = 0;
+            self.ended_next += 1;
+        }
+    }
+
+    /// Delivers what was recorded since the last call: one poll wake-up,
+    /// and the uevent work if a new event is to be announced.
+    pub(crate) fn flush(&mut self) {
+        if !READY.load(Ordering::Acquire) {
+            return;
+        }
+        if core::mem::take(&mut self.notify) {
+            let node = NODE.load(Ordering::Acquire);
+            if !node.is_null() {
+                // SAFETY: `node` is referenced until `detach`, which runs
+                // after this thread stopped; kernfs_notify() only wakes
+                // pollers and queues the kernel's fsnotify work.
+                unsafe { b::kernfs_notify(node) };
+            }
+        }
+        if core::mem::take(&mut self.uevent) {
+            // SAFETY: initialised (READY); cancelled in `detach` after this
+            // thread stopped.
+            unsafe { b::nfw_schedule_work(WORK.get()) };
+        }
+    }
+}
+
+/// The uevent work: announces the events recorded since it last ran.
+///
+/// # Safety
+///
+/// Called by the workqueue for [`WORK`].
+unsafe extern "C" fn uevent_work(_w: *mut b::work_struct) {
+    let kobj = MODULE_KOBJ.load(Ordering::Acquire);
+    let head = HEAD.load(Ordering::Acquire);
+    let mut seq = UEVENT_DONE.load(Ordering::Relaxed);
+    if head.saturating_sub(seq) > LEN as u64 {
+        // Overwritten before we got to them.
+        let lost = head.saturating_sub(seq).saturating_sub(LEN as u64);
+        UEVENTS_DROPPED.fetch_add(lost, Ordering::Relaxed);
+        seq = head.saturating_sub(LEN as u64);
+    }
+    while seq < head {
+        seq += 1;
+        let Some((event, true, dropped)) = read(seq) else {
+            continue;
+        };
+        if kobj.is_null() {
+            continue;
+        }
+        let mut buf = [0u8; 512];
+        let mut w = FmtBuf::new(&mut buf[..511]);
+        if event.write_env(dropped, &mut w).is_err() || w.truncated() {
+            UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed);
+            continue;
+        }
+        let len = w.len();
+        // NUL-terminated strings in `buf`, pointed to by a NULL-terminated array.
+        let mut envp: [*mut c_char; 12] = [core::ptr::null_mut(); 12];
+        let mut n = 0;
+        let mut start = 0;
+        for i in 0..len {
+            if buf[i] == 0 {
+                if n < envp.len() - 1 {
+                    envp[n] = buf[start..].as_mut_ptr().cast();
+                    n += 1;
+                }
+                start = i + 1;
+            }
+        }
+        // SAFETY: no lock is held; the saved flags are restored below.
+        let flags = unsafe { b::nfw_memalloc_noreclaim_save() };
+        // SAFETY: `kobj` is this module's kobject, alive while the module
+        // is (the work is cancelled at unload); `envp` is a NULL-terminated
+        // array of NUL-terminated strings that outlive the call.
+        let ret = unsafe {
+            b::kobject_uevent_env(kobj, b::kobject_action_KOBJ_CHANGE, envp.as_mut_ptr())
+        };
+        // SAFETY: restores the flags saved above.
+        unsafe { b::nfw_memalloc_noreclaim_restore(flags) };
+        if ret == 0 {
+            UEVENTS_SENT.fetch_add(1, Ordering::Relaxed);
+        } else {
+            UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    UEVENT_DONE.store(head, Ordering::Relaxed);
+}
+
+/// Counts output bytes without storing them.
+struct Count(usize);
+
+impl Write for Count {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.0 = self.0.saturating_add(s.len());
+        Ok(())
+    }
+}
+
+/// The `events` file: `seq N` (the newest event's number: a poller reads it
+/// to see what is new), a header, then as many of the newest events as fit
+/// in `room` bytes, oldest first.
+pub(crate) fn show(w: &mut impl Write, room: usize) -> core::fmt::Result {
+    let head = HEAD.load(Ordering::Acquire);
+    let mut used = Count(0);
+    writeln!(used, "seq {}\n{}", head, ev::HEADER)?;
+    writeln!(w, "seq {}\n{}", head, ev::HEADER)?;
+    let oldest = head.saturating_sub(LEN as u64 - 1).max(1);
+    // Walk back from the newest while the lines fit.
+    let mut first = head.saturating_add(1);
+    for seq in (oldest..=head).rev() {
+        let Some((e, _, _)) = read(seq) else {
+            break;
+        };
+        let mut c = Count(0);
+        e.write_line(&mut c)?;
+        if used.0.saturating_add(c.0) > room {
+            break;
+        }
+        used.0 = used.0.saturating_add(c.0);
+        first = seq;
+    }
+    for seq in first..=head {
+        if let Some((e, _, _)) = read(seq) {
+            e.write_line(w)?;
+        }
+    }
+    Ok(())
+}
+
+/// Lines for the `stats` file.
+pub(crate) fn show_stats(w: &mut impl Write) -> core::fmt::Result {
+    let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
+    writeln!(w, "events {}", l(&HEAD))?;
+    writeln!(w, "uevents_sent {}", l(&UEVENTS_SENT))?;
+    writeln!(w, "uevents_dropped {}", l(&UEVENTS_DROPPED))?;
+    writeln!(w, "uevents_failed {}", l(&UEVENTS_FAILED))
+}
