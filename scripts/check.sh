@@ -25,7 +25,7 @@ elif grep -qE '(^|: )(warning|error)' "$log"; then
 fi
 rm -f "$log"
 
-for crate in tests/host tests/tools; do
+for crate in tests/host tests/tools tools/nfwctl; do
 	[ -f "$crate/Cargo.toml" ] || continue
 	echo "check: cargo fmt + clippy ($crate)"
 	(cd "$crate" && cargo fmt --check) || fail=1
