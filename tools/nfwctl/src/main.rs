@@ -59,7 +59,12 @@ enum Cmd {
     /// Read one knob, or all
     Get { knob: Option<String> },
     /// Validate a knob value with the module's rules, then write it
-    Set { knob: String, value: String },
+    Set {
+        knob: String,
+        /// The value, exactly as it would be written to the sysfs file
+        #[arg(allow_hyphen_values = true)]
+        value: String,
+    },
     /// Prometheus text format (node_exporter textfile collector)
     Metrics {
         /// Write to this file atomically (temporary file + rename) instead of stdout
@@ -470,5 +475,8 @@ mod tests {
             }
         ));
         assert!(Cli::try_parse_from(["nfwctl", "set", "scope"]).is_err());
+        // A negative number reaches the validator (and its clear error).
+        let c = Cli::try_parse_from(["nfwctl", "set", "stall_warn_ms", "-5"]).unwrap();
+        assert!(matches!(c.cmd, Cmd::Set { ref value, .. } if value == "-5"));
     }
 }

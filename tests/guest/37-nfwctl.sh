@@ -1,0 +1,99 @@
+#!/bin/sh
+# nfwctl in the guest, against the real module: `status` (text and JSON)
+# lists the allocations stuck right now, `metrics` is Prometheus text that
+# agrees with `stats`, `set` refuses bad values with the module's rules and
+# without writing, applies good ones, and `watch --exit-on-kill` exits 3
+# when the module triggers an OOM kill (the oom uevent goes out too).
+# Stalls are confined to ZONE_DMA so the rest of the guest keeps working.
+# nfw-qemu: --mem 512
+# nfw-timeout: 240
+. "$(dirname "$0")/lib.sh"
+
+nfw_require_cmd nfwctl
+D=$NFW_SYS
+# This shell, nfwctl and the listener are never the OOM victim.
+echo -1000 >/proc/$$/oom_score_adj
+
+nfwctl status >/dev/null 2>/tmp/err && nfw_fail "status without the module succeeded"
+grep -q "is the nofail_watchdog module loaded" /tmp/err || nfw_fail "status without module: $(cat /tmp/err)"
+nfwctl metrics | grep -qx "nofail_watchdog_up 0" || nfw_fail "metrics without the module"
+
+nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=0 warn_interval_ms=60000
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+
+# --- status and metrics while two allocations are stuck ---------------------
+echo "workers=2 mode=page zone=dma window_ms=5000" >/sys/kernel/nfw_stallgen/run &
+gen=$!
+wait_for '[ "$(nfw_stat stalls_detected)" -ge 2 ]' 20 0.2 || nfw_fail "no stalls: $(cat $D/stats)"
+nfwctl status >/tmp/status || nfw_fail "nfwctl status failed"
+cat /tmp/status
+grep -q "^IN-FLIGHT ALLOCATIONS (2)" /tmp/status || nfw_fail "status does not list 2 allocations"
+for pid in $(awk 'NR > 1 { print $1 }' $D/stalls); do
+	grep -qE "^$pid +nfw_stall/[0-9]+ +nofail +0 +[0-9]+ +[0-9]+ +[0-9]+ +yes +GFP_NOFS\|GFP_DMA\|__GFP_NOFAIL$" /tmp/status ||
+		nfw_fail "no status row for $pid"
+done
+grep -qE "^stall_warn_ms +1000 +10000 +1\.\.3600000 \*$" /tmp/status || nfw_fail "knob row wrong"
+grep -qE "^stalls_detected +2$" /tmp/status || nfw_fail "counter row wrong"
+nfwctl --json status >/tmp/status.json || nfw_fail "nfwctl --json status failed"
+[ "$(grep -c '"pid":' /tmp/status.json)" -eq 2 ] || nfw_fail "JSON status: $(cat /tmp/status.json)"
+grep -q '"stall_warn_ms"' /tmp/status.json || nfw_fail "JSON status has no knobs"
+nfwctl metrics -o /tmp/nfw.prom || nfw_fail "nfwctl metrics -o failed"
+cat /tmp/nfw.prom | grep -v '^#' | head -40
+grep -qx "nofail_watchdog_up 1" /tmp/nfw.prom || nfw_fail "metrics: up"
+grep -qx "nofail_watchdog_stalls_active 2" /tmp/nfw.prom || nfw_fail "metrics: stalls_active"
+grep -qx "nofail_watchdog_stalls_detected_total 2" /tmp/nfw.prom || nfw_fail "metrics: stalls_detected"
+grep -qx 'nofail_watchdog_knob{knob="stall_warn_ms"} 1000' /tmp/nfw.prom || nfw_fail "metrics: knob"
+grep -qx 'nofail_watchdog_knob_info{knob="scope",value="nofs"} 1' /tmp/nfw.prom || nfw_fail "metrics: word knob"
+awk '$1 == "nofail_watchdog_oldest_stall_seconds" && $2 >= 1 { ok = 1 } END { exit !ok }' /tmp/nfw.prom ||
+	nfw_fail "metrics: oldest stall"
+grep -q '^nofail_watchdog_slowpath_duration_seconds_bucket{le="+Inf"} [0-9]' /tmp/nfw.prom ||
+	nfw_fail "metrics: histogram"
+# Every sample line: name, optional labels, a number.
+grep -v '^#' /tmp/nfw.prom | grep -vE '^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' && nfw_fail "malformed metrics line"
+wait $gen || nfw_fail "generator run failed"
+nfw_wait_settled
+
+# --- set ---------------------------------------------------------------------
+for bad in "stall_warn_ms 0" "stall_warn_ms 12x" "stall_warn_ms -5" "scope ALL" "backoff linear" \
+	"enabled 2" "no_such_knob 1"; do
+	# shellcheck disable=SC2086
+	nfwctl set $bad >/tmp/out 2>/tmp/err && nfw_fail "nfwctl set $bad succeeded"
+	nfw_log "set $bad: $(cat /tmp/err)"
+	grep -qE "invalid value|unknown knob" /tmp/err || nfw_fail "unclear error for $bad: $(cat /tmp/err)"
+done
+nfwctl set stall_warn_ms 0 2>&1 | grep -q "out of range; expected a decimal number in 1..=3600000" ||
+	nfw_fail "range not explained"
+nfwctl set scope ALL 2>&1 | grep -q "expected one of: nofail, nofs, all" || nfw_fail "words not listed"
+[ "$(cat $D/stall_warn_ms)" = 1000 ] || nfw_fail "a rejected set changed stall_warn_ms"
+[ "$(cat $D/scope)" = nofs ] || nfw_fail "a rejected set changed scope"
+[ "$(nfwctl set oom_after_ms 2000)" = "oom_after_ms: 0 -> 2000" ] || nfw_fail "set oom_after_ms"
+[ "$(cat $D/oom_after_ms)" = 2000 ] || nfw_fail "oom_after_ms not written"
+[ "$(nfwctl get oom_after_ms)" = 2000 ] || nfw_fail "get oom_after_ms"
+nfwctl set oom_interval_ms 60000 >/dev/null || nfw_fail "set oom_interval_ms"
+
+# --- watch --exit-on-kill ------------------------------------------------------
+uevent sh -c 'env | grep -E "^(NOFAIL_EVENT|PID|COMM)=" | sort | tr "\n" " " >>/tmp/ue; echo >>/tmp/ue' &
+listener=$!
+nfw_start_hog --mb 64 --oom-score-adj 1000 --name nfw-victim
+hog=$NFW_HOG_PID
+nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
+watcher=$!
+sleep 1
+nfw_dmesg_mark
+echo "workers=2 mode=page zone=dma window_ms=5000" >/sys/kernel/nfw_stallgen/run ||
+	nfw_fail "generator run failed"
+wait $watcher
+rc=$?
+cat /tmp/watch
+[ $rc = 3 ] || nfw_fail "watch --exit-on-kill exited $rc"
+tail -1 /tmp/watch | grep -qE "^\[ *[0-9]+\.[0-9]{6}\] oom +pid=[0-9]+ comm=nfw_stall/[0-9] order=0 ms=[0-9]+ gfp=GFP_NOFS\|GFP_DMA\|__GFP_NOFAIL seq=[0-9]+ delay_ms=" ||
+	nfw_fail "last line is not the oom event"
+grep -q " stall " /tmp/watch || nfw_fail "no stall line before the kill"
+wait_for "nfw_dmesg_grep 'Killed process $hog \(nfw-victim\)'" 10 || nfw_fail "the victim was not killed"
+[ "$(nfw_stat oom_triggers)" -eq 1 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
+wait_for 'grep -q "NOFAIL_EVENT=oom " /tmp/ue' 10 0.2 || nfw_fail "no oom uevent: $(cat /tmp/ue)"
+kill $listener
+nfw_wait_settled
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "status, metrics, set and watch --exit-on-kill work against the module"
