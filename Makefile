@@ -2,15 +2,18 @@
 #
 #   KERNEL=default|debug   which cached test kernel to build against
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
+#   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
+#   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
 
 KERNEL ?= default
 SHELL := /bin/bash
 TOP := $(CURDIR)
 CARGO ?= $(HOME)/.cargo/bin/cargo
 KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
+PREFIX ?= /usr/local
 
 .PHONY: all module setup kernel test-modules tools check rust-analyzer print-kdir \
-	test run bench clean help
+	test run bench clean help modules_install install
 
 all: module
 
@@ -20,6 +23,8 @@ help:
 	@echo 'make / make module  build nofail_watchdog.ko (KDIR=... for another kernel tree)'
 	@echo 'make test-modules   build the test-only modules'
 	@echo 'make tools          build the guest-side helper programs'
+	@echo 'make modules_install  install the module (INSTALL_MOD_PATH=/root/dir, KDIR=...)'
+	@echo 'make install        modules_install, plus nfwctl into $$(INSTALL_MOD_PATH)$$(PREFIX)/bin'
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
@@ -41,6 +46,14 @@ test-modules: setup
 
 tools: setup
 	@bash scripts/build-tools.sh
+
+# As every out-of-tree module: make -C $KDIR M=<build dir> modules_install
+# (into $INSTALL_MOD_PATH/lib/modules/<release>/updates/, then depmod).
+modules_install: module
+	@bash scripts/build-module.sh $(KFLAG) --target modules_install
+
+install: modules_install tools
+	install -D -m 755 build/bin/nfwctl $(INSTALL_MOD_PATH)$(PREFIX)/bin/nfwctl
 
 print-kdir: setup
 	@bash scripts/build-kernel.sh $(KERNEL)

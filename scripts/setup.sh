@@ -7,7 +7,7 @@ PKGS=(
   clang-19 lld-19 llvm-19 libclang-19-dev
   rustc-web rust-web-src rust-web-clippy rustfmt-web
   qemu-system-x86 xfsprogs busybox-static stress-ng earlyoom fio
-  linux-source-6.12 python3 jq rsync
+  linux-source-6.12 python3 jq rsync dkms
 )
 
 missing=()
