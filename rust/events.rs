@@ -241,8 +241,9 @@ impl Emitter {
         self.push_stall(EventKind::Oom, s, now);
     }
 
-    /// Looks at a stall in the allocator: announces its first back-off
-    /// sleep; returns when to look again, if the watchdog must wake for it.
+    /// Looks at a stall (in the allocator or between two allocations):
+    /// announces its first back-off sleep; returns when to look again, if
+    /// the watchdog must wake for it.
     pub(crate) fn watch(&mut self, s: &Snapshot, policy: &Policy, now: u64) -> Option<u64> {
         let mut next = None;
         if let Some(seen) = BACKOFF_SEEN.get(s.idx) {
@@ -256,8 +257,9 @@ impl Emitter {
                 }
             }
         }
-        if s.first_report_ns != 0 {
-            // Its end may come from a hook, which wakes nobody.
+        if s.first_report_ns != 0 && s.in_allocator() {
+            // Its end may come from a hook, which wakes nobody (a lingering
+            // stall is closed by the watchdog itself).
             let poll = now.saturating_add(ev::END_POLL_NS);
             next = Some(next.map_or(poll, |n: u64| n.min(poll)));
         }

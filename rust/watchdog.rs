@@ -59,6 +59,11 @@ impl ThreadBody for Watchdog {
                     let Some(s) = track::snapshot(idx) else {
                         continue;
                     };
+                    // Also between two allocations: a crawling stall (each
+                    // allocation quick, from the reserves) is there often.
+                    if let Some(t) = events.watch(&s, &policy, now) {
+                        next = next.min(t.max(now));
+                    }
                     if !s.in_allocator() {
                         // Between two allocations of a stall: close it once
                         // the task has stayed away long enough.
@@ -78,9 +83,6 @@ impl ThreadBody for Watchdog {
                                 .min(report_at.max(now.saturating_add(LINGER_POLL_NS)));
                         }
                         continue;
-                    }
-                    if let Some(t) = events.watch(&s, &policy, now) {
-                        next = next.min(t.max(now));
                     }
                     if n_due < BATCH {
                         if let Some(ms) = detect(&s, &policy, now) {
