@@ -27,31 +27,41 @@ gen=$!
 wait_for '[ "$(nfw_stat stalls_detected)" -ge 2 ]' 20 0.2 || nfw_fail "no stalls: $(cat $D/stats)"
 nfwctl status >/tmp/status || nfw_fail "nfwctl status failed"
 cat /tmp/status
-grep -q "^IN-FLIGHT ALLOCATIONS (2)" /tmp/status || nfw_fail "status does not list 2 allocations"
-for pid in $(awk 'NR > 1 { print $1 }' $D/stalls); do
-	grep -qE "^$pid +nfw_stall/[0-9]+ +nofail +0 +[0-9]+ +[0-9]+ +[0-9]+ +yes +GFP_NOFS\|GFP_DMA\|__GFP_NOFAIL$" /tmp/status ||
-		nfw_fail "no status row for $pid"
-done
+# A stall may end and another begin meanwhile (reclaim can free a DMA page):
+# check the table's shape, not exact pids.
+rows=$(sed -n 's/^IN-FLIGHT ALLOCATIONS (\([0-9]*\))$/\1/p' /tmp/status)
+[ "${rows:-0}" -ge 1 ] || nfw_fail "status lists no allocation"
+[ "$(grep -cE "^[0-9]+ +nfw_stall/[0-9]+ +nofail +0 +[0-9]+ +[0-9]+ +[0-9]+ +(yes|no) +GFP_NOFS\|GFP_DMA\|__GFP_NOFAIL$" /tmp/status)" -eq "$rows" ] ||
+	nfw_fail "status rows do not match the count $rows"
+grep -qE "^[0-9]+ +nfw_stall/[0-9]+ +nofail .* yes +GFP_" /tmp/status || nfw_fail "no reported stall in status"
 grep -qE "^stall_warn_ms +1000 +10000 +1\.\.3600000 \*$" /tmp/status || nfw_fail "knob row wrong"
-grep -qE "^stalls_detected +2$" /tmp/status || nfw_fail "counter row wrong"
+grep -qE "^stalls_detected +[1-9][0-9]*$" /tmp/status || nfw_fail "counter row wrong"
 nfwctl --json status >/tmp/status.json || nfw_fail "nfwctl --json status failed"
-[ "$(grep -c '"pid":' /tmp/status.json)" -eq 2 ] || nfw_fail "JSON status: $(cat /tmp/status.json)"
+grep -q '"pid":' /tmp/status.json || nfw_fail "JSON status without stalls: $(cat /tmp/status.json)"
 grep -q '"stall_warn_ms"' /tmp/status.json || nfw_fail "JSON status has no knobs"
+# The workers are in the allocator all the window long.
+nfwctl metrics | awk '$1 == "nofail_watchdog_oldest_stall_seconds" && $2 > 0 { ok = 1 } END { exit !ok }' ||
+	nfw_fail "metrics: oldest stall"
+wait $gen || nfw_fail "generator run failed"
+nfw_wait_settled
+
+# At rest, metrics must agree with stats exactly.
 nfwctl metrics -o /tmp/nfw.prom || nfw_fail "nfwctl metrics -o failed"
-cat /tmp/nfw.prom | grep -v '^#' | head -40
+grep -v '^#' /tmp/nfw.prom | head -40
 grep -qx "nofail_watchdog_up 1" /tmp/nfw.prom || nfw_fail "metrics: up"
-grep -qx "nofail_watchdog_stalls_active 2" /tmp/nfw.prom || nfw_fail "metrics: stalls_active"
-grep -qx "nofail_watchdog_stalls_detected_total 2" /tmp/nfw.prom || nfw_fail "metrics: stalls_detected"
+while read -r k v; do
+	case "$k" in
+	stalls_active | in_flight | slots_in_use | longest_stall_ms) m=nofail_watchdog_$k ;;
+	*) m=nofail_watchdog_${k}_total ;;
+	esac
+	grep -qx "$m $v" /tmp/nfw.prom || nfw_fail "metrics disagree with stats: $k $v"
+done <$D/stats
 grep -qx 'nofail_watchdog_knob{knob="stall_warn_ms"} 1000' /tmp/nfw.prom || nfw_fail "metrics: knob"
 grep -qx 'nofail_watchdog_knob_info{knob="scope",value="nofs"} 1' /tmp/nfw.prom || nfw_fail "metrics: word knob"
-awk '$1 == "nofail_watchdog_oldest_stall_seconds" && $2 >= 1 { ok = 1 } END { exit !ok }' /tmp/nfw.prom ||
-	nfw_fail "metrics: oldest stall"
-grep -q '^nofail_watchdog_slowpath_duration_seconds_bucket{le="+Inf"} [0-9]' /tmp/nfw.prom ||
+grep -q '^nofail_watchdog_slowpath_duration_seconds_bucket{le="+Inf"} [1-9]' /tmp/nfw.prom ||
 	nfw_fail "metrics: histogram"
 # Every sample line: name, optional labels, a number.
 grep -v '^#' /tmp/nfw.prom | grep -vE '^[a-z_]+(\{[^}]*\})? [0-9.e+-]+$' && nfw_fail "malformed metrics line"
-wait $gen || nfw_fail "generator run failed"
-nfw_wait_settled
 
 # --- set ---------------------------------------------------------------------
 for bad in "stall_warn_ms 0" "stall_warn_ms 12x" "stall_warn_ms -5" "scope ALL" "backoff linear" \
