@@ -1,0 +1,648 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Benchmark helper for `make bench` (test-only module): times page and slab
+//! allocations from inside the kernel and makes many tasks stall at once.
+//!
+//! Interface, in `/sys/kernel/nfw_bench/` (root only):
+//!
+//! - `run` (0200): writing runs one command in the writer's context and
+//!   returns when it is done; its result goes to `result`. Commands (space
+//!   separated words; bad input is `EINVAL`, a command in progress `EBUSY`):
+//!   - `fast pages ORDER BATCH BATCHES`: `BATCHES` times, allocate `BATCH`
+//!     (1..=64) blocks with `alloc_pages(GFP_KERNEL, ORDER)` (ORDER 0..=3),
+//!     then free them with `__free_pages()`, timing each batch;
+//!   - `fast kmalloc SIZE BATCH BATCHES`: the same with
+//!     `kmalloc(SIZE, GFP_KERNEL)` (SIZE 8..=65536, not a compile-time
+//!     constant, as most callers: `__kmalloc_noprof()`) and `kfree()`.
+//!
+//!     Result: `median_ps=<p> mean_ps=<p> min_ps=<p> batches=<n>`, the
+//!     time of one allocation plus its free in picoseconds, from the median,
+//!     mean and fastest batch (the median is what the benchmark uses: a
+//!     batch hit by an interrupt or a host preemption is an outlier).
+//!   - `hold KB NOFS`: allocate `KB` KiB as order-0 pages one by one, with
+//!     `GFP_NOFS` if `NOFS` is 1 (no `__GFP_FS`: tracked by the watchdog's
+//!     default scope) or `GFP_KERNEL` if 0, holding all of them, then free
+//!     them. Result: `total_ns=<n> pages=<n> max_ns=<n> slow=<n>` (`slow`:
+//!     allocations that took 1 ms or more).
+//!   - `stall N`: start `N` (1..=`MAX_STALLERS`) kthreads `nfw_bstall/<i>`
+//!     that allocate `GFP_NOFS | __GFP_NOFAIL | __GFP_DMA` order-0 pages in
+//!     a loop and hold them: ZONE_DMA (16 MiB) runs out and they all loop in
+//!     the allocator slow path, while the rest of the system is fine. A 1 MiB
+//!     ZONE_DMA reserve is taken first. Returns once the threads run.
+//!     Result: `stallers=<n>`.
+//!   - `unstall`: free the reserve (the stuck allocations succeed), stop the
+//!     threads, wait for them to free everything and exit. Result:
+//!     `stallers=0`.
+//! - `result` (0400): the result line of the last command.
+//!
+//! Unloading stops stallers that are still running.
+
+use core::cell::UnsafeCell;
+use core::fmt::{self, Write};
+use core::ptr;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel::bindings as b;
+use kernel::c_str;
+use kernel::ffi::{c_char, c_int, c_void};
+use kernel::prelude::*;
+
+module! {
+    type: Bench,
+    name: "nfw_bench",
+    author: "nofail-watchdog developers",
+    description: "nofail-watchdog test: allocation micro-benchmarks and mass stalls",
+    license: "GPL",
+}
+
+/// Most blocks per timed batch.
+const MAX_BATCH: usize = 64;
+/// Most timed batches per command.
+const MAX_BATCHES: usize = 100_000;
+/// Most staller threads (more than the watchdog's 1024 slots).
+const MAX_STALLERS: usize = 2048;
+/// ZONE_DMA reserve of the stallers, in pages (1 MiB).
+const STALL_RESERVE_PAGES: usize = 256;
+/// An allocation this slow counts as `slow` in `hold`.
+const SLOW_NS: u64 = 1_000_000;
+
+/// Raw gfp masks (`include/linux/gfp_types.h` in 6.12).
+mod gfp {
+    use kernel::bindings as b;
+
+    pub(crate) const KERNEL: b::gfp_t = b::GFP_KERNEL;
+    pub(crate) const FS: b::gfp_t = 1 << b::___GFP_FS_BIT;
+    pub(crate) const NOFS: b::gfp_t = KERNEL & !FS;
+    pub(crate) const NOFAIL: b::gfp_t = 1 << b::___GFP_NOFAIL_BIT;
+    pub(crate) const DMA: b::gfp_t = 1 << b::___GFP_DMA_BIT;
+
+    const _: () = assert!(KERNEL == 0xcc0);
+    const _: () = assert!(NOFS == 0xc40);
+}
+
+/// Monotonic time in nanoseconds.
+fn now_ns() -> u64 {
+    // SAFETY: `ktime_get_mono_fast_ns()` has no preconditions.
+    unsafe { b::ktime_get_mono_fast_ns() }
+}
+
+/// Gives the CPU away if another task should run.
+fn cond_resched() {
+    // SAFETY: called from process context without spinlocks held.
+    unsafe { b::__cond_resched() };
+}
+
+/// Order-0 (or higher) pages held in a list threaded through the pages.
+///
+/// # Invariants
+///
+/// `head` is null or a page of order `order` that we own, whose first 8
+/// bytes hold the next page of the list or null.
+struct Pages {
+    /// The newest page.
+    head: *mut b::page,
+    /// Their order.
+    order: u32,
+}
+
+impl Pages {
+    /// An empty list.
+    fn new(order: u32) -> Self {
+        // INVARIANT: empty.
+        Pages {
+            head: ptr::null_mut(),
+            order,
+        }
+    }
+
+    /// Allocates one block with `gfp` and adds it; false if that failed.
+    fn grow(&mut self, gfp_mask: b::gfp_t) -> bool {
+        // SAFETY: any mask and order are valid; process context may block.
+        let page = unsafe { b::alloc_pages(gfp_mask, self.order) };
+        if page.is_null() {
+            return false;
+        }
+        // SAFETY: `page` is ours and at least a page long; the mapping is
+        // released right after the write.
+        unsafe {
+            let addr = b::kmap_local_page(page);
+            addr.cast::<*mut b::page>().write(self.head);
+            b::kunmap_local(addr);
+        }
+        // INVARIANT: `page` is ours, linked to the old head.
+        self.head = page;
+        true
+    }
+
+    /// Frees every page.
+    fn release(&mut self) {
+        while !self.head.is_null() {
+            let page = self.head;
+            // SAFETY: by the invariant `page` is ours and links to the next
+            // one; it is freed exactly once, after reading the link.
+            let next = unsafe {
+                let addr = b::kmap_local_page(page);
+                let next = addr.cast::<*mut b::page>().read();
+                b::kunmap_local(addr);
+                b::__free_pages(page, self.order);
+                next
+            };
+            // INVARIANT: the rest of the list.
+            self.head = next;
+        }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+/// What a fast-path batch allocates.
+#[derive(Clone, Copy)]
+enum Fast {
+    /// `alloc_pages(GFP_KERNEL, order)`.
+    Pages(u32),
+    /// `kmalloc(size, GFP_KERNEL)`.
+    Kmalloc(usize),
+}
+
+/// Allocates `n` blocks into `slots`, then frees them; false if an
+/// allocation failed (what was allocated is freed).
+fn one_batch(what: Fast, slots: &mut [*mut c_void; MAX_BATCH], n: usize) -> bool {
+    let mut got = 0;
+    for slot in slots.iter_mut().take(n) {
+        let p = match what {
+            // SAFETY: a valid mask and order; process context.
+            Fast::Pages(order) => unsafe { b::alloc_pages(gfp::KERNEL, order) }.cast::<c_void>(),
+            // SAFETY: a plain allocation; process context.
+            Fast::Kmalloc(size) => unsafe { b::__kmalloc_noprof(size, gfp::KERNEL) },
+        };
+        if p.is_null() {
+            break;
+        }
+        *slot = p;
+        got += 1;
+    }
+    for &p in slots.iter().take(got) {
+        match what {
+            // SAFETY: `p` is a block of `order` allocated above, freed once.
+            Fast::Pages(order) => unsafe { b::__free_pages(p.cast::<b::page>(), order) },
+            // SAFETY: `p` came from `kmalloc()` above, freed once.
+            Fast::Kmalloc(_) => unsafe { b::kfree(p) },
+        }
+    }
+    got == n
+}
+
+/// Sorts in place. (Not `sort_unstable()`: objtool does not know that
+/// core's sort helpers never return from their panic paths.)
+fn heapsort(v: &mut [u64]) {
+    fn sift_down(v: &mut [u64], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift_down(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift_down(v, 0, end);
+    }
+}
+
+/// Times `batches` batches of `batch` allocations; writes the result line.
+fn run_fast(what: Fast, batch: usize, batches: usize, out: &mut impl Write) -> Result {
+    let mut times = KVVec::<u64>::with_capacity(batches, GFP_KERNEL)?;
+    let mut slots = [ptr::null_mut::<c_void>(); MAX_BATCH];
+    // One untimed batch warms the per-CPU lists and caches.
+    if !one_batch(what, &mut slots, batch) {
+        return Err(ENOMEM);
+    }
+    for _ in 0..batches {
+        let t0 = now_ns();
+        let ok = one_batch(what, &mut slots, batch);
+        let t1 = now_ns();
+        if !ok {
+            return Err(ENOMEM);
+        }
+        times.push(t1.saturating_sub(t0), GFP_KERNEL)?;
+        cond_resched();
+    }
+    heapsort(&mut times);
+    // No panicking arithmetic or indexing here (objtool, see `heapsort`).
+    let per = |ns: u64| {
+        ns.saturating_mul(1000)
+            .checked_div(batch as u64)
+            .unwrap_or(0)
+    };
+    let at = |i: usize| times.get(i).copied().unwrap_or(0);
+    let n = times.len() as u64;
+    let sum = times.iter().fold(0u64, |a, &t| a.saturating_add(t));
+    let median = per(at(times.len() / 2));
+    let mean = per(sum.checked_div(n).unwrap_or(0));
+    let min = per(at(0));
+    writeln!(
+        out,
+        "median_ps={median} mean_ps={mean} min_ps={min} batches={n}"
+    )
+    .map_err(|_| EINVAL)
+}
+
+/// Allocates and holds `kb` KiB of order-0 pages, then frees them.
+fn run_hold(kb: usize, nofs: bool, out: &mut impl Write) -> Result {
+    let gfp_mask = if nofs { gfp::NOFS } else { gfp::KERNEL };
+    let pages = kb.div_ceil(4);
+    let mut held = Pages::new(0);
+    let (mut max_ns, mut slow) = (0u64, 0u64);
+    let t0 = now_ns();
+    for _ in 0..pages {
+        let a = now_ns();
+        if !held.grow(gfp_mask) {
+            return Err(ENOMEM);
+        }
+        let took = now_ns().saturating_sub(a);
+        max_ns = max_ns.max(took);
+        if took >= SLOW_NS {
+            slow += 1;
+        }
+    }
+    let total = now_ns().saturating_sub(t0);
+    held.release();
+    writeln!(
+        out,
+        "total_ns={total} pages={pages} max_ns={max_ns} slow={slow}"
+    )
+    .map_err(|_| EINVAL)
+}
+
+/// The running stallers.
+struct Stallers {
+    /// The threads, each with a task reference we own.
+    tasks: KVVec<*mut b::task_struct>,
+    /// The ZONE_DMA reserve, freed first at `unstall`.
+    reserve: Pages,
+}
+
+/// Set by `unstall`: the stallers stop allocating.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Body of a staller kthread.
+///
+/// # Safety
+///
+/// Only passed to `kthread_create_on_node()` by [`start_stallers`].
+unsafe extern "C" fn staller_main(_data: *mut c_void) -> c_int {
+    let mut held = Pages::new(0);
+    // SAFETY: called from our own kthread.
+    while !STOP.load(Ordering::Acquire) && !unsafe { b::kthread_should_stop() } {
+        held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA);
+        cond_resched();
+    }
+    held.release();
+    // Wait for kthread_stop() (it holds a reference to us, so exiting early
+    // would be fine too, but this keeps the accounting simple).
+    // SAFETY: called from our own kthread.
+    while !unsafe { b::kthread_should_stop() } {
+        // SAFETY: process context, no locks held.
+        unsafe { b::schedule_timeout_interruptible(1) };
+    }
+    0
+}
+
+/// Starts `n` stallers after taking the ZONE_DMA reserve.
+fn start_stallers(n: usize) -> Result<Stallers> {
+    STOP.store(false, Ordering::Release);
+    let mut reserve = Pages::new(0);
+    for _ in 0..STALL_RESERVE_PAGES {
+        if !reserve.grow(gfp::KERNEL | gfp::DMA) {
+            return Err(ENOMEM);
+        }
+    }
+    let mut s = Stallers {
+        tasks: KVVec::with_capacity(n, GFP_KERNEL)?,
+        reserve,
+    };
+    for i in 0..n {
+        // SAFETY: `staller_main` has the kthread signature and ignores its
+        // data; the name format has one `%u` matched by a `c_uint`.
+        let t = unsafe {
+            b::kthread_create_on_node(
+                Some(staller_main),
+                ptr::null_mut(),
+                b::NUMA_NO_NODE,
+                c_str!("nfw_bstall/%u").as_char_ptr(),
+                i as u32,
+            )
+        };
+        // SAFETY: `IS_ERR()` only looks at the pointer value.
+        if unsafe { b::IS_ERR(t.cast::<c_void>()) } {
+            stop_stallers(s);
+            // SAFETY: `t` is an error pointer.
+            return Err(Error::from_errno(
+                unsafe { b::PTR_ERR(t.cast::<c_void>()) } as c_int
+            ));
+        }
+        // SAFETY: `t` is a live task; the reference keeps it for
+        // `kthread_stop_put()`.
+        unsafe { b::get_task_struct(t) };
+        if let Err(e) = s.tasks.push(t, GFP_KERNEL) {
+            // SAFETY: never woken, `kthread_stop_put()` makes it exit without
+            // running `staller_main` and drops our reference.
+            unsafe { b::kthread_stop_put(t) };
+            stop_stallers(s);
+            return Err(e.into());
+        }
+    }
+    for &t in s.tasks.iter() {
+        // SAFETY: a live task we hold a reference to.
+        unsafe { b::wake_up_process(t) };
+    }
+    Ok(s)
+}
+
+/// Frees the reserve, stops every staller and waits for their exit.
+fn stop_stallers(mut s: Stallers) {
+    STOP.store(true, Ordering::Release);
+    s.reserve.release();
+    for &t in s.tasks.iter() {
+        // SAFETY: a kthread with our reference (see `start_stallers`);
+        // `kthread_stop_put()` waits for its exit and drops the reference.
+        unsafe { b::kthread_stop_put(t) };
+    }
+}
+
+/// State behind the command lock.
+struct State {
+    /// The last result line.
+    result: [u8; 256],
+    /// Its length.
+    len: usize,
+    /// Stallers, while running.
+    stallers: Option<Stallers>,
+}
+
+/// [`State`] with a try-lock: commands run one at a time.
+struct Locked {
+    /// Held while a command runs or `result` is read.
+    busy: AtomicBool,
+    /// The state.
+    state: UnsafeCell<State>,
+}
+
+// SAFETY: `state` is only accessed while `busy` is held (see `with`); the
+// raw task pointers in it are only used by the holder.
+unsafe impl Sync for Locked {}
+
+static STATE: Locked = Locked {
+    busy: AtomicBool::new(false),
+    state: UnsafeCell::new(State {
+        result: [0; 256],
+        len: 0,
+        stallers: None,
+    }),
+};
+
+impl Locked {
+    /// Runs `f` with the state, or fails with `EBUSY` if a command runs.
+    fn with<R>(&self, f: impl FnOnce(&mut State) -> Result<R>) -> Result<R> {
+        if self.busy.swap(true, Ordering::Acquire) {
+            return Err(EBUSY);
+        }
+        // SAFETY: `busy` was false and is now ours: no other reference to
+        // the state exists until we release it below.
+        let r = f(unsafe { &mut *self.state.get() });
+        self.busy.store(false, Ordering::Release);
+        r
+    }
+}
+
+/// Writes into a byte slice.
+struct SliceWriter<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Write for SliceWriter<'_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
+        if end > self.buf.len() {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Parses a decimal number in `min..=max`.
+fn number(s: Option<&[u8]>, min: usize, max: usize) -> Result<usize> {
+    let s = s.ok_or(EINVAL)?;
+    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
+        return Err(EINVAL);
+    }
+    let v = s
+        .iter()
+        .fold(0usize, |v, &c| v * 10 + usize::from(c - b'0'));
+    if v < min || v > max {
+        return Err(EINVAL);
+    }
+    Ok(v)
+}
+
+/// Runs one command.
+fn command(st: &mut State, input: &[u8]) -> Result {
+    let mut w = input
+        .split(|c| c.is_ascii_whitespace() || *c == 0)
+        .filter(|w| !w.is_empty());
+    let cmd = w.next().ok_or(EINVAL)?;
+    let mut out = SliceWriter {
+        buf: &mut st.result,
+        len: 0,
+    };
+    match cmd {
+        b"fast" => {
+            let what = match w.next() {
+                Some(b"pages") => Fast::Pages(number(w.next(), 0, 3)? as u32),
+                Some(b"kmalloc") => Fast::Kmalloc(number(w.next(), 8, 65536)?),
+                _ => return Err(EINVAL),
+            };
+            let batch = number(w.next(), 1, MAX_BATCH)?;
+            let batches = number(w.next(), 1, MAX_BATCHES)?;
+            run_fast(what, batch, batches, &mut out)?;
+        }
+        b"hold" => {
+            let kb = number(w.next(), 4, 4 << 20)?;
+            let nofs = number(w.next(), 0, 1)? == 1;
+            run_hold(kb, nofs, &mut out)?;
+        }
+        b"stall" => {
+            let n = number(w.next(), 1, MAX_STALLERS)?;
+            if st.stallers.is_some() {
+                return Err(EBUSY);
+            }
+            st.stallers = Some(start_stallers(n)?);
+            writeln!(out, "stallers={n}").map_err(|_| EINVAL)?;
+        }
+        b"unstall" => {
+            if let Some(s) = st.stallers.take() {
+                stop_stallers(s);
+            }
+            writeln!(out, "stallers=0").map_err(|_| EINVAL)?;
+        }
+        _ => return Err(EINVAL),
+    }
+    if w.next().is_some() {
+        return Err(EINVAL);
+    }
+    st.len = out.len;
+    Ok(())
+}
+
+/// `run` store.
+///
+/// # Safety
+///
+/// Called by sysfs only, with `count` readable bytes at `buf`.
+unsafe extern "C" fn run_store(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: sysfs passes `count` readable bytes at `buf`.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    match STATE.with(|st| command(st, input)) {
+        Ok(()) => count as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// `result` show.
+///
+/// # Safety
+///
+/// Called by sysfs only, with a writable `PAGE_SIZE` buffer at `buf`.
+unsafe extern "C" fn result_show(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *mut c_char,
+) -> isize {
+    let r = STATE.with(|st| {
+        let n = st.len.min(st.result.len());
+        // SAFETY: sysfs passes a `PAGE_SIZE` buffer; `n` <= 256.
+        unsafe { ptr::copy_nonoverlapping(st.result.as_ptr(), buf.cast::<u8>(), n) };
+        Ok(n)
+    });
+    match r {
+        Ok(n) => n as isize,
+        Err(e) => e.to_errno() as isize,
+    }
+}
+
+/// The sysfs attributes (static: lockdep wants static keys).
+struct Tables {
+    run: b::kobj_attribute,
+    result: b::kobj_attribute,
+    attrs: [*mut b::attribute; 3],
+    group: b::attribute_group,
+}
+
+/// Interior mutability for [`Tables`] in a static.
+struct TablesCell(UnsafeCell<Tables>);
+
+// SAFETY: written only by `init_tables()` before registration, then only
+// read by sysfs.
+unsafe impl Sync for TablesCell {}
+
+static TABLES: TablesCell = TablesCell(UnsafeCell::new(
+    // SAFETY: all-zero is valid for these C structs.
+    unsafe { core::mem::zeroed() },
+));
+
+/// Fills in the sysfs tables; returns the group.
+fn init_tables() -> *const b::attribute_group {
+    let t = TABLES.0.get();
+    // SAFETY: module init, before registration: nothing else accesses
+    // `TABLES`; the names are static C strings.
+    unsafe {
+        (*t).run.attr.name = c_str!("run").as_char_ptr();
+        (*t).run.attr.mode = 0o200;
+        (*t).run.store = Some(run_store);
+        (*t).result.attr.name = c_str!("result").as_char_ptr();
+        (*t).result.attr.mode = 0o400;
+        (*t).result.show = Some(result_show);
+        (*t).attrs = [
+            ptr::addr_of_mut!((*t).run.attr),
+            ptr::addr_of_mut!((*t).result.attr),
+            ptr::null_mut(),
+        ];
+        (*t).group.attrs = ptr::addr_of_mut!((*t).attrs).cast();
+        ptr::addr_of!((*t).group)
+    }
+}
+
+/// The module: `/sys/kernel/nfw_bench` and its group.
+struct Bench {
+    kobj: *mut b::kobject,
+    group: *const b::attribute_group,
+}
+
+// SAFETY: the pointers are only used through thread-safe kernel functions.
+unsafe impl Send for Bench {}
+// SAFETY: see `Send`.
+unsafe impl Sync for Bench {}
+
+impl kernel::Module for Bench {
+    fn init(_module: &'static ThisModule) -> Result<Self> {
+        let group = init_tables();
+        // SAFETY: `kernel_kobj` is set up at boot; the name is static.
+        let kobj = unsafe {
+            b::kobject_create_and_add(
+                c_str!("nfw_bench").as_char_ptr(),
+                ptr::addr_of!(b::kernel_kobj).read(),
+            )
+        };
+        if kobj.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `kobj` is live; `group` is a valid static group.
+        let ret = unsafe { b::sysfs_create_group(kobj, group) };
+        if ret != 0 {
+            // SAFETY: drops the reference `kobject_create_and_add()` gave us.
+            unsafe { b::kobject_put(kobj) };
+            return Err(Error::from_errno(ret));
+        }
+        Ok(Bench { kobj, group })
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        // SAFETY: both registered in `init`; removal waits for callbacks.
+        unsafe {
+            b::sysfs_remove_group(self.kobj, self.group);
+            b::kobject_put(self.kobj);
+        }
+        // No callback runs any more: stop leftover stallers.
+        let _ = STATE.with(|st| {
+            if let Some(s) = st.stallers.take() {
+                stop_stallers(s);
+            }
+            Ok(())
+        });
+    }
+}
