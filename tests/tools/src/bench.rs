@@ -1,0 +1,846 @@
+//! `nfw-bench`: statistics, the raw measurement format and the report
+//! (`build/bench/results.json` and the markdown table) of `make bench`.
+//!
+//! The guest scripts (`tests/bench/*.sh`) and the host driver
+//! (`scripts/bench.sh`) print raw lines, one figure each:
+//!
+//! - `NFWB <key> <number>`: a numeric sample; repeated keys collect samples
+//!   in order (for paired keys such as `fast.pages_o0.unloaded` and
+//!   `fast.pages_o0.loaded`, the i-th samples of both come from round i);
+//! - `NFWS <key> <text>`: a text value (the last one wins).
+//!
+//! Everything else is ignored. [`report`] turns the samples into the JSON
+//! document that README.md documents key by key.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// Raw samples and texts, by key.
+#[derive(Debug, Default, Clone)]
+pub struct Raw {
+    /// Numeric samples in the order they were printed.
+    pub nums: BTreeMap<String, Vec<f64>>,
+    /// Text values.
+    pub texts: BTreeMap<String, String>,
+}
+
+impl Raw {
+    /// Adds every `NFWB`/`NFWS` line of `text`.
+    pub fn parse(&mut self, text: &str) {
+        for line in text.lines() {
+            let line = line.trim_end_matches('\r');
+            let mut it = line.splitn(3, ' ');
+            match (it.next(), it.next(), it.next()) {
+                (Some("NFWB"), Some(k), Some(v)) => {
+                    if let Ok(x) = v.trim().parse::<f64>() {
+                        if x.is_finite() {
+                            self.nums.entry(k.to_string()).or_default().push(x);
+                        }
+                    }
+                }
+                (Some("NFWS"), Some(k), Some(v)) => {
+                    self.texts.insert(k.to_string(), v.trim().to_string());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The samples of `key` (empty if none).
+    pub fn get(&self, key: &str) -> &[f64] {
+        self.nums.get(key).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The last sample of `key`.
+    pub fn last(&self, key: &str) -> Option<f64> {
+        self.get(key).last().copied()
+    }
+
+    /// The text of `key`.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.texts.get(key).map(String::as_str)
+    }
+}
+
+/// Sorted copy of the finite values.
+fn sorted(v: &[f64]) -> Vec<f64> {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    s.sort_by(f64::total_cmp);
+    s
+}
+
+/// Median (mean of the two middle values for an even count).
+pub fn median(v: &[f64]) -> Option<f64> {
+    let s = sorted(v);
+    let n = s.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(s[n / 2]),
+        _ => Some((s[n / 2 - 1] + s[n / 2]) / 2.0),
+    }
+}
+
+/// Nearest-rank percentile `q` (0 < q <= 100): the smallest sample with at
+/// least q% of the samples at or below it (as the guest tests compute it).
+pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
+    let s = sorted(v);
+    if s.is_empty() {
+        return None;
+    }
+    let rank = ((q / 100.0) * s.len() as f64).ceil() as usize;
+    Some(s[rank.clamp(1, s.len()) - 1])
+}
+
+/// Per-round ratios `b[i] / a[i]` of paired samples (rounds where `a` is 0
+/// are skipped).
+pub fn ratios(a: &[f64], b: &[f64]) -> Vec<f64> {
+    a.iter()
+        .zip(b)
+        .filter(|(x, _)| **x > 0.0)
+        .map(|(x, y)| y / x)
+        .collect()
+}
+
+/// Per-round geometric mean over several series of per-round ratios (the
+/// rounds all series have).
+pub fn geomean_rounds(series: &[Vec<f64>]) -> Vec<f64> {
+    let n = series.iter().map(Vec::len).min().unwrap_or(0);
+    if series.is_empty() {
+        return Vec::new();
+    }
+    (0..n)
+        .map(|i| {
+            let l: f64 = series.iter().map(|s| s[i].ln()).sum();
+            (l / series.len() as f64).exp()
+        })
+        .collect()
+}
+
+/// A JSON value (just what the report needs).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Json {
+    /// `null`.
+    Null,
+    /// `true`/`false`.
+    Bool(bool),
+    /// A number (non-finite ones print as `null`).
+    Num(f64),
+    /// A string.
+    Str(String),
+    /// An array.
+    Arr(Vec<Json>),
+    /// An object, keys in insertion order.
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    /// An optional number: `null` if absent.
+    pub fn opt(x: Option<f64>) -> Json {
+        x.map_or(Json::Null, Json::Num)
+    }
+
+    /// An array of numbers.
+    pub fn nums(v: &[f64]) -> Json {
+        Json::Arr(v.iter().map(|&x| Json::Num(x)).collect())
+    }
+
+    /// Serializes with two-space indentation; short arrays of scalars stay
+    /// on one line.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out, 0);
+        out.push('\n');
+        out
+    }
+
+    fn write(&self, out: &mut String, depth: usize) {
+        let pad = |d: usize| "  ".repeat(d);
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Num(x) => out.push_str(&fmt_num(*x)),
+            Json::Str(s) => write_str(out, s),
+            Json::Arr(v) => {
+                if v.iter().all(|x| !matches!(x, Json::Arr(_) | Json::Obj(_))) {
+                    out.push('[');
+                    for (i, x) in v.iter().enumerate() {
+                        if i > 0 {
+                            out.push_str(", ");
+                        }
+                        x.write(out, depth);
+                    }
+                    out.push(']');
+                } else {
+                    out.push_str("[\n");
+                    for (i, x) in v.iter().enumerate() {
+                        out.push_str(&pad(depth + 1));
+                        x.write(out, depth + 1);
+                        out.push_str(if i + 1 < v.len() { ",\n" } else { "\n" });
+                    }
+                    out.push_str(&pad(depth));
+                    out.push(']');
+                }
+            }
+            Json::Obj(kv) => {
+                if kv.is_empty() {
+                    out.push_str("{}");
+                    return;
+                }
+                out.push_str("{\n");
+                for (i, (k, v)) in kv.iter().enumerate() {
+                    out.push_str(&pad(depth + 1));
+                    write_str(out, k);
+                    out.push_str(": ");
+                    v.write(out, depth + 1);
+                    out.push_str(if i + 1 < kv.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&pad(depth));
+                out.push('}');
+            }
+        }
+    }
+}
+
+/// A number with at most 4 decimals, no trailing zeros; non-finite: `null`.
+pub fn fmt_num(x: f64) -> String {
+    if !x.is_finite() {
+        return "null".into();
+    }
+    let s = format!("{x:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Builder for a JSON object.
+#[derive(Default)]
+pub struct Obj(Vec<(String, Json)>);
+
+impl Obj {
+    /// An empty object.
+    pub fn new() -> Self {
+        Obj(Vec::new())
+    }
+    /// Adds a member.
+    pub fn put(mut self, k: &str, v: Json) -> Self {
+        self.0.push((k.to_string(), v));
+        self
+    }
+    /// Adds a number member (`null` if absent).
+    pub fn num(self, k: &str, v: Option<f64>) -> Self {
+        self.put(k, Json::opt(v))
+    }
+    /// The object.
+    pub fn done(self) -> Json {
+        Json::Obj(self.0)
+    }
+}
+
+/// Spread of a sample: min, p25, p75, max and the count.
+pub fn spread(v: &[f64]) -> Json {
+    Obj::new()
+        .num("min", sorted(v).first().copied())
+        .num("p25", percentile(v, 25.0))
+        .num("p75", percentile(v, 75.0))
+        .num("max", sorted(v).last().copied())
+        .num("n", Some(v.len() as f64))
+        .done()
+}
+
+/// The fast-path items: (raw key, what).
+pub const FAST_ITEMS: &[(&str, &str)] = &[
+    (
+        "pages_o0",
+        "alloc_pages(GFP_KERNEL, 0) + __free_pages, ns/op",
+    ),
+    (
+        "pages_o1",
+        "alloc_pages(GFP_KERNEL, 1) + __free_pages, ns/op",
+    ),
+    ("kmalloc_64", "kmalloc(64) + kfree, ns/op"),
+    ("kmalloc_512", "kmalloc(512) + kfree, ns/op"),
+    ("kmalloc_4096", "kmalloc(4096) + kfree, ns/op"),
+    (
+        "kmalloc_16384",
+        "kmalloc(16384) + kfree (page allocator, order 2), ns/op",
+    ),
+    (
+        "user_fault",
+        "userspace first-touch page fault of fresh anonymous memory, ns/page",
+    ),
+];
+
+/// The slow-path items: (raw key, what).
+pub const SLOW_ITEMS: &[(&str, &str)] = &[
+    (
+        "kernel_nofs_hold",
+        "kernel: hold 224 MiB of GFP_NOFS order-0 pages against page cache (tracked), ns/page",
+    ),
+    (
+        "user_fault_pressure",
+        "userspace: fault in 224 MiB of anonymous memory against page cache, ns/page",
+    ),
+];
+
+/// Paired comparison of `<prefix>.<item>.unloaded` and `.loaded`.
+pub struct Paired {
+    /// Per-round ratios loaded / unloaded.
+    pub ratios: Vec<f64>,
+    /// The item's JSON object.
+    pub json: Json,
+}
+
+/// Compares one item across rounds.
+pub fn paired(raw: &Raw, prefix: &str, item: &str, what: &str) -> Paired {
+    let a = raw.get(&format!("{prefix}.{item}.unloaded"));
+    let b = raw.get(&format!("{prefix}.{item}.loaded"));
+    let r = ratios(a, b);
+    let json = Obj::new()
+        .put("what", Json::Str(what.into()))
+        .num("unloaded_median", median(a))
+        .num("loaded_median", median(b))
+        .num("ratio_median", median(&r))
+        .put("ratio_spread", spread(&r))
+        .put("unloaded", Json::nums(a))
+        .put("loaded", Json::nums(b))
+        .done();
+    Paired { ratios: r, json }
+}
+
+/// The larger of two optional numbers.
+fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// A target check.
+struct Target {
+    key: &'static str,
+    label: String,
+    value: Option<f64>,
+    shown: String,
+    target: &'static str,
+    met: Option<bool>,
+}
+
+fn fmt_opt(x: Option<f64>, unit: &str) -> String {
+    x.map_or("n/a".into(), |x| format!("{}{unit}", fmt_num(x)))
+}
+
+fn yes_no(x: Option<f64>) -> Option<bool> {
+    x.map(|x| x != 0.0)
+}
+
+fn yn(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "n/a",
+    }
+}
+
+/// Keys every compared tool has (null when not measured); flags are booleans.
+const TOOL_KEYS: &[(&str, bool)] = &[
+    ("stall_detected", true),
+    ("stall_detect_ms", false),
+    ("stall_resolved", true),
+    ("stall_resolve_ms", false),
+    ("fp_kills", false),
+    ("fp_reports", false),
+    ("fp_window_ms", false),
+    ("fp_mem_used_pct", false),
+];
+
+/// One compared tool, from the `base.<tool>.*` figures: the keys of
+/// [`TOOL_KEYS`] first, then every other figure (numbers: the median of
+/// their samples) and text.
+fn tool_json(raw: &Raw, tool: &str) -> Json {
+    let prefix = format!("base.{tool}.");
+    let mut o = Obj::new();
+    for (k, flag) in TOOL_KEYS {
+        let v = Json::opt(median(raw.get(&format!("{prefix}{k}"))));
+        o = o.put(k, if *flag { v.map_bool() } else { v });
+    }
+    for (k, v) in raw.nums.iter() {
+        if let Some(name) = k.strip_prefix(&prefix) {
+            if !TOOL_KEYS.iter().any(|(t, _)| *t == name) {
+                o = o.num(name, median(v));
+            }
+        }
+    }
+    for (k, v) in raw.texts.iter() {
+        if let Some(name) = k.strip_prefix(&prefix) {
+            o = o.put(name, Json::Str(v.clone()));
+        }
+    }
+    o.done()
+}
+
+impl Json {
+    /// A 0/1 number as a boolean (`null` stays `null`).
+    fn map_bool(self) -> Json {
+        match self {
+            Json::Num(x) => Json::Bool(x != 0.0),
+            other => other,
+        }
+    }
+}
+
+/// The report: the JSON document and the markdown table.
+pub fn report(raw: &Raw) -> (Json, String) {
+    let t = |k: &str| raw.text(k).unwrap_or("unknown").to_string();
+
+    // 1. Fast path.
+    let mut fast_items = Obj::new();
+    let mut fast_series = Vec::new();
+    let mut fast_worst: Option<f64> = None;
+    for (item, what) in FAST_ITEMS {
+        let p = paired(raw, "fast", item, what);
+        if !p.ratios.is_empty() {
+            let m = median(&p.ratios);
+            fast_worst = max_opt(fast_worst, m);
+            fast_series.push(p.ratios);
+        }
+        fast_items = fast_items.put(item, p.json);
+    }
+    let fast_geo = geomean_rounds(&fast_series);
+    let fastpath_ratio = median(&fast_geo);
+
+    // 2. Slow path.
+    let mut slow_items = Obj::new();
+    let mut slow_series = Vec::new();
+    let mut slow_worst: Option<f64> = None;
+    for (item, what) in SLOW_ITEMS {
+        let p = paired(raw, "slow", item, what);
+        if !p.ratios.is_empty() {
+            slow_worst = max_opt(slow_worst, median(&p.ratios));
+            slow_series.push(p.ratios);
+        }
+        slow_items = slow_items.put(item, p.json);
+    }
+    let slow_geo = geomean_rounds(&slow_series);
+    let slowpath_ratio = median(&slow_geo);
+
+    // 3. Detection latency.
+    let lat = raw.get("detect.latency_ms");
+    let (d50, d99) = (percentile(lat, 50.0), percentile(lat, 99.0));
+    let warn = raw.last("detect.stall_warn_ms");
+
+    // 4. Recovery.
+    let rec = raw.get("recover.over_ms");
+    let (r50, r99) = (percentile(rec, 50.0), percentile(rec, 99.0));
+    let base_rec = raw.get("recover.baseline.recovered");
+
+    // 5. CPU burn.
+    let off = raw.get("cpu.off_ticks");
+    let on = raw.get("cpu.on_ticks");
+    let (soff, son): (f64, f64) = (off.iter().sum(), on.iter().sum());
+    let cpu_lower_bound = son == 0.0;
+    let cpu_reduction = if off.is_empty() {
+        None
+    } else {
+        Some(soff / son.max(1.0))
+    };
+    let secs = raw.last("cpu.seconds").unwrap_or(0.0);
+    let workers = raw.last("cpu.workers").unwrap_or(0.0);
+    let hz = raw.last("cpu.user_hz").unwrap_or(100.0);
+    let per_task = |sum: f64, n: usize| {
+        (secs > 0.0 && workers > 0.0 && n > 0).then(|| sum / hz / (secs * workers * n as f64))
+    };
+    let cpu_round_ratios: Vec<f64> = off.iter().zip(on).map(|(a, b)| a / b.max(1.0)).collect();
+
+    // 7. Footprint.
+    let mut tracking = Vec::new();
+    for n in [1u32, 64, 1024, 1100] {
+        let k = |s: &str| format!("foot.n{n}.{s}");
+        if raw.get(&k("slots_in_use")).is_empty() {
+            continue;
+        }
+        tracking.push(
+            Obj::new()
+                .num("n", Some(f64::from(n)))
+                .num("in_flight", raw.last(&k("in_flight")))
+                .num("slots_in_use", raw.last(&k("slots_in_use")))
+                .num("overflow", raw.last(&k("overflow")))
+                .num("module_size_bytes", raw.last(&k("module_size")))
+                .num("slab_kb_delta", raw.last(&k("slab_kb_delta")))
+                .num("kernel_stack_kb_delta", raw.last(&k("kstack_kb_delta")))
+                .num("mem_used_kb_delta", raw.last(&k("used_kb_delta")))
+                .done(),
+        );
+    }
+    let sizes: Vec<f64> = raw
+        .nums
+        .iter()
+        .filter(|(k, _)| k.starts_with("foot.n") && k.ends_with(".module_size"))
+        .flat_map(|(_, v)| v.iter().copied())
+        .chain(raw.get("foot.idle.module_size").iter().copied())
+        .collect();
+    let size_constant = !sizes.is_empty() && sizes.iter().all(|&s| s == sizes[0]);
+    let slots_max = raw
+        .nums
+        .iter()
+        .filter(|(k, _)| k.ends_with(".slots_in_use"))
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    let capacity = raw.last("foot.table_slots");
+    let bounded = size_constant && slots_max.zip(capacity).is_some_and(|(s, c)| s <= c);
+
+    let mut targets = vec![
+        Target {
+            key: "fastpath_ratio",
+            label: "Fast-path overhead (loaded/unloaded, median of per-round geomean)".into(),
+            value: fastpath_ratio,
+            shown: fmt_opt(fastpath_ratio, ""),
+            target: "<= 1.01",
+            met: fastpath_ratio.map(|r| r <= 1.01),
+        },
+        Target {
+            key: "slowpath_ratio",
+            label: "Slow-path overhead (reclaim, loaded/unloaded)".into(),
+            value: slowpath_ratio,
+            shown: fmt_opt(slowpath_ratio, ""),
+            target: "<= 1.03",
+            met: slowpath_ratio.map(|r| r <= 1.03),
+        },
+        Target {
+            key: "detect_latency_p99_ms",
+            label: format!(
+                "Detection latency beyond stall_warn_ms={} (p50 / p99, {} stalls)",
+                fmt_opt(warn, ""),
+                lat.len()
+            ),
+            value: d99,
+            shown: format!("{} / {}", fmt_opt(d50, " ms"), fmt_opt(d99, " ms")),
+            target: "p99 <= one scan interval (stall_warn_ms)",
+            met: d99.zip(warn).map(|(p, w)| p <= w),
+        },
+        Target {
+            key: "recovery_p99_ms",
+            label: format!(
+                "Recovery beyond oom_after_ms={} (p50 / p99, {} stalls)",
+                fmt_opt(raw.last("recover.oom_after_ms"), ""),
+                rec.len()
+            ),
+            value: r99,
+            shown: format!("{} / {}", fmt_opt(r50, " ms"), fmt_opt(r99, " ms")),
+            target: "p99 <= 500 ms",
+            met: r99.map(|p| p <= 500.0),
+        },
+        Target {
+            key: "cpu_burn_reduction",
+            label: "CPU burnt while stuck, back-off off / on".into(),
+            value: cpu_reduction,
+            shown: format!(
+                "{}{}x",
+                if cpu_lower_bound { ">= " } else { "" },
+                fmt_opt(cpu_reduction.map(f64::round), "")
+            ),
+            target: ">= 10x",
+            met: cpu_reduction.map(|r| r >= 10.0),
+        },
+    ];
+    targets.push(Target {
+        key: "footprint",
+        label: format!(
+            "Footprint: module size {} bytes, table {} slots",
+            fmt_opt(raw.last("foot.idle.module_size"), ""),
+            fmt_opt(capacity, "")
+        ),
+        value: None,
+        shown: format!(
+            "bounded: {} (max slots in use {})",
+            if bounded { "yes" } else { "no" },
+            fmt_opt(slots_max, "")
+        ),
+        target: "bounded",
+        met: Some(bounded),
+    });
+
+    let machine = Obj::new()
+        .put("host_cpu", Json::Str(t("machine.cpu")))
+        .num("host_cpus", raw.last("machine.cpus"))
+        .put("host_kernel", Json::Str(t("machine.kernel")))
+        .put("guest_kernel", Json::Str(t("machine.guest_kernel")))
+        .put("qemu", Json::Str(t("machine.qemu")))
+        .put("accel", Json::Str(t("machine.accel")))
+        .num("guest_mem_mb", raw.last("machine.guest_mem_mb"))
+        .num("guest_cpus", raw.last("machine.guest_cpus"))
+        .num("host_load_1min_start", raw.last("machine.load_start"))
+        .num("host_load_1min_end", raw.last("machine.load_end"))
+        .done();
+
+    let json = Obj::new()
+        .num("schema", Some(1.0))
+        .put("date", Json::Str(t("date")))
+        .put("machine", machine)
+        .num("rounds", raw.last("rounds"))
+        .num("fastpath_ratio", fastpath_ratio)
+        .put("fastpath_ratio_spread", spread(&fast_geo))
+        .num("fastpath_ratio_worst_item", fast_worst)
+        .put("fastpath", fast_items.done())
+        .num("slowpath_ratio", slowpath_ratio)
+        .put("slowpath_ratio_spread", spread(&slow_geo))
+        .num("slowpath_ratio_worst_item", slow_worst)
+        .put(
+            "slowpath",
+            slow_items
+                .put(
+                    "direct_reclaim_rounds_per_loaded_run",
+                    Json::nums(raw.get("slow.direct_reclaim")),
+                )
+                .put(
+                    "free_kb_before_run",
+                    Json::nums(raw.get("slow.free_kb_before")),
+                )
+                .put(
+                    "tracked_per_loaded_run",
+                    Json::nums(raw.get("slow.tracked")),
+                )
+                .done(),
+        )
+        .num("detect_latency_p50_ms", d50)
+        .num("detect_latency_p99_ms", d99)
+        .put(
+            "detect",
+            Obj::new()
+                .num("stall_warn_ms", warn)
+                .num("stalls", Some(lat.len() as f64))
+                .num("max_ms", sorted(lat).last().copied())
+                .put("latencies_ms", Json::nums(lat))
+                .done(),
+        )
+        .num("recovery_p50_ms", r50)
+        .num("recovery_p99_ms", r99)
+        .put(
+            "recovery",
+            Obj::new()
+                .num("oom_after_ms", raw.last("recover.oom_after_ms"))
+                .num("stalls", Some(rec.len() as f64))
+                .num("rounds", raw.last("recover.rounds"))
+                .num("max_ms", sorted(rec).last().copied())
+                .put("over_ms", Json::nums(rec))
+                .put(
+                    "baseline_no_module",
+                    Obj::new()
+                        .num("rounds", Some(base_rec.len() as f64))
+                        .num(
+                            "recovered_within_window",
+                            Some(base_rec.iter().filter(|&&x| x != 0.0).count() as f64),
+                        )
+                        .num("window_ms", raw.last("recover.baseline.window_ms"))
+                        .num(
+                            "stuck_ms_median",
+                            median(raw.get("recover.baseline.stuck_ms")),
+                        )
+                        .done(),
+                )
+                .done(),
+        )
+        .num("cpu_burn_reduction", cpu_reduction)
+        .put(
+            "cpu_burn",
+            Obj::new()
+                .put("reduction_is_lower_bound", Json::Bool(cpu_lower_bound))
+                .num("cpu_s_per_s_per_task_off", per_task(soff, off.len()))
+                .num("cpu_s_per_s_per_task_on", per_task(son, on.len()))
+                .num("round_ratio_median", median(&cpu_round_ratios))
+                .put("round_ratio_spread", spread(&cpu_round_ratios))
+                .num("seconds_per_round", Some(secs))
+                .num("workers", Some(workers))
+                .put("off_ticks", Json::nums(off))
+                .put("on_ticks", Json::nums(on))
+                .done(),
+        )
+        .put(
+            "baselines",
+            Obj::new()
+                .put("earlyoom", tool_json(raw, "earlyoom"))
+                .put("hung_task", tool_json(raw, "hung_task"))
+                .put("nofail_watchdog", tool_json(raw, "nofail_watchdog"))
+                .done(),
+        )
+        .put(
+            "footprint",
+            Obj::new()
+                .num("ko_text_bytes", raw.last("foot.ko_text"))
+                .num("ko_data_bytes", raw.last("foot.ko_data"))
+                .num("ko_rodata_bytes", raw.last("foot.ko_rodata"))
+                .num("ko_bss_bytes", raw.last("foot.ko_bss"))
+                .num("module_size_bytes", raw.last("foot.idle.module_size"))
+                .num("table_slots", capacity)
+                .put("tracking", Json::Arr(tracking))
+                .put("bounded", Json::Bool(bounded))
+                .done(),
+        )
+        .put(
+            "targets",
+            Json::Obj(
+                targets
+                    .iter()
+                    .map(|t| {
+                        (
+                            t.key.to_string(),
+                            Obj::new()
+                                .num("value", t.value)
+                                .put("target", Json::Str(t.target.into()))
+                                .put("met", t.met.map_or(Json::Null, Json::Bool))
+                                .done(),
+                        )
+                    })
+                    .collect(),
+            ),
+        )
+        .done();
+
+    // Markdown.
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "`make bench`, {} on {} ({} host CPUs), guest {} MiB / {} vCPUs under QEMU {} ({}), kernel {}; host load {} -> {}.\n",
+        t("date"),
+        t("machine.cpu"),
+        fmt_opt(raw.last("machine.cpus"), ""),
+        fmt_opt(raw.last("machine.guest_mem_mb"), ""),
+        fmt_opt(raw.last("machine.guest_cpus"), ""),
+        t("machine.qemu"),
+        t("machine.accel"),
+        t("machine.guest_kernel"),
+        fmt_opt(raw.last("machine.load_start"), ""),
+        fmt_opt(raw.last("machine.load_end"), ""),
+    );
+    let _ = writeln!(md, "| measure | result | target | met |");
+    let _ = writeln!(md, "| --- | --- | --- | --- |");
+    for t in &targets {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            t.label,
+            t.shown,
+            t.target,
+            yn(t.met)
+        );
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "| item ({} rounds, ABBA) | unloaded | loaded | ratio median [min, max] |",
+        fmt_opt(raw.last("rounds"), "")
+    );
+    let _ = writeln!(md, "| --- | --- | --- | --- |");
+    for (prefix, items) in [("fast", FAST_ITEMS), ("slow", SLOW_ITEMS)] {
+        for (item, _) in items {
+            let a = raw.get(&format!("{prefix}.{item}.unloaded"));
+            let b = raw.get(&format!("{prefix}.{item}.loaded"));
+            let r = ratios(a, b);
+            if r.is_empty() {
+                continue;
+            }
+            let s = sorted(&r);
+            let _ = writeln!(
+                md,
+                "| {prefix}: {item} | {} ns | {} ns | {} [{}, {}] |",
+                fmt_num(median(a).unwrap_or(f64::NAN).round()),
+                fmt_num(median(b).unwrap_or(f64::NAN).round()),
+                fmt_num((median(&r).unwrap_or(f64::NAN) * 1000.0).round() / 1000.0),
+                fmt_num((s[0] * 1000.0).round() / 1000.0),
+                fmt_num((s[s.len() - 1] * 1000.0).round() / 1000.0),
+            );
+        }
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "| tool | NOFAIL stall: detected | resolved | by / killed | ~95% memory, nothing stuck: kills |"
+    );
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
+    for (tool, name) in [
+        (
+            "nofail_watchdog",
+            "nofail-watchdog (stall_warn_ms=1000, oom_after_ms=2000)",
+        ),
+        ("earlyoom", "earlyoom (Debian, default settings)"),
+        ("hung_task", "hung-task detector (timeout 5 s)"),
+    ] {
+        let k = |s: &str| format!("base.{tool}.{s}");
+        let med = |s: &str| median(raw.get(&k(s)));
+        let det = yes_no(med("stall_detected"));
+        let res = yes_no(med("stall_resolved"));
+        let _ = writeln!(
+            md,
+            "| {name} | {}{} | {}{} | {} | {} {} |",
+            yn(det),
+            med("stall_detect_ms").filter(|_| det == Some(true)).map_or(
+                String::new(),
+                |x| format!(", {} ms after stall start (median)", fmt_num(x.round()))
+            ),
+            yn(res),
+            med("stall_resolve_ms")
+                .filter(|_| res == Some(true))
+                .map_or(String::new(), |x| format!(
+                    ", {} ms after stall start",
+                    fmt_num(x.round())
+                )),
+            raw.text(&k("stall_killed")).unwrap_or("-"),
+            fmt_opt(med("fp_kills"), ""),
+            raw.text(&k("fp_killed"))
+                .filter(|s| !s.is_empty())
+                .map_or(String::new(), |s| format!("({s})")),
+        );
+    }
+    for tool in ["nofail_watchdog", "earlyoom", "hung_task"] {
+        if let Some(n) = raw.text(&format!("base.{tool}.notes")) {
+            let _ = writeln!(md, "\n{tool}: {n}");
+        }
+    }
+    let _ = writeln!(md);
+    let _ = writeln!(
+        md,
+        "| footprint | .text | .data | .bss | /proc/modules size | tracking N=1 / 64 / 1024 / 1100: slots in use (overflow), module size |"
+    );
+    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
+    let mut cells = Vec::new();
+    for n in [1, 64, 1024, 1100] {
+        let k = |s: &str| format!("foot.n{n}.{s}");
+        if let Some(s) = raw.last(&k("slots_in_use")) {
+            cells.push(format!(
+                "{n}: {} ({}), {} B",
+                fmt_num(s),
+                fmt_opt(raw.last(&k("overflow")), ""),
+                fmt_opt(raw.last(&k("module_size")), "")
+            ));
+        }
+    }
+    let _ = writeln!(
+        md,
+        "| nofail_watchdog.ko | {} B | {} B | {} B | {} B | {} |",
+        fmt_opt(raw.last("foot.ko_text"), ""),
+        fmt_opt(raw.last("foot.ko_data"), ""),
+        fmt_opt(raw.last("foot.ko_bss"), ""),
+        fmt_opt(raw.last("foot.idle.module_size"), ""),
+        cells.join("; ")
+    );
+    (json, md)
+}
