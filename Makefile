@@ -28,6 +28,7 @@ help:
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
+	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
 	@echo 'make print-kdir     print the test kernel build tree (KERNEL=debug for the debug one)'
 
@@ -73,6 +74,11 @@ run: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh
 	@bash scripts/run-scenario.sh --kernel $(KERNEL)
+
+bench: setup
+	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
+	@bash scripts/build-tools.sh
+	@bash scripts/bench.sh --kernel $(KERNEL)
 
 clean:
 	rm -rf build rust-project.json

@@ -1,0 +1,182 @@
+#!/bin/sh
+# Benchmark: detection latency, recovery time, CPU burnt while stuck, and the
+# same NOFAIL stall without the module (the kernel's hung-task detector with
+# a 5 s timeout is on throughout: its row of the baseline comparison).
+#
+# Ground truth is the stall generator's record of every slow allocation
+# (start and end, monotonic ns); the module's `recent` file gives when it
+# started following each stall, first reported it and saw it end.
+#
+# 1. Detection: rounds of 6 workers in the real livelock (a hog mlocks all
+#    but 160 MiB), oom_after_ms=0: latency = first report - ground-truth
+#    start - stall_warn_ms, over >= 24 stalls.
+# 2. CPU: a ZONE_DMA stall of 2 workers, utime+stime of the stuck workers
+#    over 3 s, back-off off and exp (default) alternated for >= 10 rounds.
+# 3. Recovery: oom_after_ms=2000, rounds of 2 workers until the stall
+#    ends; recovery = end of the stall - ground-truth start - oom_after_ms.
+#    Between them, rounds with the module unloaded (same scenario, 20 s
+#    window): did anything end the stall, did the hung-task detector report.
+# nfw-qemu: --mem 512
+# nfw-timeout: 1200
+. "$(dirname "$0")/lib.sh"
+
+WARN=1000
+OOM_AFTER=2000
+DETECT_MIN=${NFW_BENCH_DETECT_STALLS:-24}
+CPU_ROUNDS=${NFW_BENCH_CPU_ROUNDS:-10}
+REC_ROUNDS=${NFW_BENCH_REC_ROUNDS:-10}
+BASE_EVERY=${NFW_BENCH_BASE_EVERY:-4}
+BASE_WINDOW=20000
+SG=/sys/kernel/nfw_stallgen
+
+echo 5 >/proc/sys/kernel/hung_task_timeout_secs
+nfws base.hung_task.settings "hung_task_timeout_secs=5 (default 120), hung_task_panic=0"
+nfws base.nofail_watchdog.settings "stall_warn_ms=$WARN oom_after_ms=$OOM_AFTER, other knobs default"
+nfw_insmod "$NFW_MODULE" stall_warn_ms=$WARN warn_interval_ms=60000 max_warnings=100000 oom_after_ms=0
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+nfwb detect.stall_warn_ms $WARN
+
+# truth FILE: ground truth of a records dump, one line per allocation:
+# pid start_ns ms end_ns.
+truth() {
+	awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		print v["pid"], v["start_ns"], v["ms"], v["end_ns"] }' "$1"
+}
+# truth_start TRUTHFILE PID MODULE_START_NS: start of the allocation call in
+# progress when the module began following the stall.
+truth_start() {
+	awk -v p="$2" -v m="$3" '$1 == p && $2 <= m && m <= $4 { print $2 }' "$1" | head -1
+}
+
+# --- 1. detection -----------------------------------------------------------
+nfw_start_hog --leave-mb 160 --name nfw-hog
+: >/tmp/lat
+n=0
+while [ "$(wc -l </tmp/lat)" -lt "$DETECT_MIN" ] && [ $n -lt 10 ]; do
+	n=$((n + 1))
+	echo "workers=6 mode=page window_ms=6000 record_ms=40" >$SG/run || nfw_fail "generator run failed"
+	nfw_wait_settled
+	nfw_stallgen_records >/tmp/rec
+	truth /tmp/rec >/tmp/truth
+	gstart=$(tail -1 /tmp/rec | sed -n 's/.* start_ns=\([0-9]*\).*/\1/p')
+	# recent: pid comm kind order gfp start_ns first_report_ns end_ns ...
+	awk -v g="$gstart" 'NR > 1 && $6 >= g && $2 ~ /^nfw_stall\// && $7 > 0 { print $1, $6, $7 }' \
+		$NFW_SYS/recent | while read -r pid mstart rep; do
+		t=$(truth_start /tmp/truth "$pid" "$mstart")
+		[ -n "$t" ] || continue
+		lat=$(( (rep - t) / 1000000 - WARN ))
+		echo "$lat" >>/tmp/lat
+		nfwb detect.latency_ms "$lat"
+	done
+	nfwb_log "detection round $n: $(wc -l </tmp/lat) stalls measured"
+done
+nfw_stop_hog
+
+# --- 2. CPU burnt while stuck -------------------------------------------------
+nfw_knob backoff_after_ms 500
+SECS=3
+nfwb cpu.seconds $SECS
+nfwb cpu.workers 2
+nfwb cpu.user_hz 100
+cpu_ticks() {
+	t=0
+	for p in $(awk '$2 ~ /^nfw_stall\// { print $1 }' $NFW_SYS/stalls); do
+		s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || continue
+		set -- $s
+		t=$((t + ${12} + ${13}))
+	done
+	echo $t
+}
+cpu_measure() { # BACKOFF: ticks burnt in $SECS s by 2 stuck workers
+	nfw_knob backoff "$1"
+	echo "workers=2 mode=page zone=dma window_ms=$(( (SECS + 3) * 1000 ))" >$SG/run &
+	gen=$!
+	wait_for '[ "$(nfw_stat stalls_active)" -ge 2 ]' 20 0.1 || nfw_fail "backoff=$1: stall not detected"
+	sleep 0.5
+	a=$(cpu_ticks)
+	sleep $SECS
+	b=$(cpu_ticks)
+	wait $gen
+	nfw_wait_settled
+	echo $((b - a))
+}
+for r in $(seq 1 "$CPU_ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then
+		off=$(cpu_measure off); on=$(cpu_measure exp)
+	else
+		on=$(cpu_measure exp); off=$(cpu_measure off)
+	fi
+	nfwb cpu.off_ticks "$off"
+	nfwb cpu.on_ticks "$on"
+done
+nfw_knob backoff exp
+nfw_knob backoff_after_ms 1000
+
+# --- 3. recovery, and the baseline without the module -----------------------
+nfw_knob oom_after_ms $OOM_AFTER
+nfwb recover.oom_after_ms $OOM_AFTER
+nfwb recover.baseline.window_ms $BASE_WINDOW
+nfwb recover.rounds "$REC_ROUNDS"
+
+recover_round() {
+	nfw_start_hog --leave-mb 160 --name nfw-hog
+	nfw_dmesg_mark
+	echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER record_ms=20 window_ms=60000" >$SG/run ||
+		nfw_fail "generator run failed"
+	nfw_stallgen_records >/tmp/rec
+	truth /tmp/rec >/tmp/truth
+	gstart=$(tail -1 /tmp/rec | sed -n 's/.* start_ns=\([0-9]*\).*/\1/p')
+	nfw_wait_settled
+	nfw_stop_hog
+	grep -q "stopped_by=stall" /tmp/rec || nfwb_log "recovery round: $(tail -1 /tmp/rec)"
+	awk -v g="$gstart" 'NR > 1 && $6 >= g && $2 ~ /^nfw_stall\// { print $1, $6, $7, $8 }' \
+		$NFW_SYS/recent | while read -r pid mstart rep mend; do
+		t=$(truth_start /tmp/truth "$pid" "$mstart")
+		[ -n "$t" ] || continue
+		nfwb recover.over_ms $(( (mend - t) / 1000000 - OOM_AFTER ))
+		nfwb base.nofail_watchdog.stall_resolve_ms $(( (mend - t) / 1000000 ))
+		[ "$rep" -gt 0 ] && nfwb base.nofail_watchdog.stall_detect_ms $(( (rep - t) / 1000000 ))
+	done
+}
+
+base_round() {
+	nfw_rmmod nofail_watchdog
+	nfw_start_hog --leave-mb 160 --name nfw-hog
+	nfw_dmesg_mark
+	echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER record_ms=20 window_ms=$BASE_WINDOW" >$SG/run ||
+		nfw_fail "generator run failed"
+	nfw_stallgen_records >/tmp/rec
+	nfw_dmesg_new >/tmp/dmesg
+	sum=$(tail -1 /tmp/rec)
+	nfwb_log "baseline round: $sum"
+	rec=0
+	case "$sum" in *stopped_by=stall*) rec=1 ;; esac
+	nfwb recover.baseline.recovered $rec
+	nfwb recover.baseline.stuck_ms "$(kv "$sum" max_ms)"
+	hung=$(grep -c "blocked for more than" /tmp/dmesg)
+	kills=$(grep -c "Killed process" /tmp/dmesg)
+	nfwb base.hung_task.stall_reports "$hung"
+	HUNG_TOTAL=$((HUNG_TOTAL + hung))
+	BASE_REC=$((BASE_REC + rec))
+	nfwb recover.baseline.kernel_oom_kills "$kills"
+	nfw_stop_hog
+	nfw_insmod "$NFW_MODULE" stall_warn_ms=$WARN warn_interval_ms=60000 max_warnings=100000 oom_after_ms=$OOM_AFTER
+}
+
+HUNG_TOTAL=0 BASE_REC=0
+for r in $(seq 1 "$REC_ROUNDS"); do
+	recover_round
+	[ $((r % BASE_EVERY)) = 0 ] && base_round
+	nfwb_log "recovery round $r done"
+done
+# The hung-task detector only reports (hung_task_panic=0): it never ends a
+# stall; what ended one, if anything, was the kernel's own OOM killer.
+nfwb base.hung_task.stall_detected $([ "$HUNG_TOTAL" -gt 0 ] && echo 1 || echo 0)
+nfwb base.hung_task.stall_resolved 0
+nfws base.hung_task.stall_killed "- (reports only; the stall ended by itself in $BASE_REC baseline rounds)"
+nfwb base.nofail_watchdog.stall_detected 1
+nfwb base.nofail_watchdog.stall_resolved 1
+nfws base.nofail_watchdog.stall_killed "kernel OOM killer (invoked by the module): nfw-hog"
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+echo "# detect-recover: done"
