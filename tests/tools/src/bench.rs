@@ -597,6 +597,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
         .put("date", Json::Str(t("date")))
         .put("machine", machine)
         .num("rounds", raw.last("rounds"))
+        .num("slow_rounds", raw.last("slow_rounds"))
         .num("fastpath_ratio", fastpath_ratio)
         .put("fastpath_ratio_spread", spread(&fast_geo))
         .num("fastpath_ratio_worst_item", fast_worst)
@@ -604,6 +605,10 @@ pub fn report(raw: &Raw) -> (Json, String) {
         .num("slowpath_ratio", slowpath_ratio)
         .put("slowpath_ratio_spread", spread(&slow_geo))
         .num("slowpath_ratio_worst_item", slow_worst)
+        .num(
+            "fastpath_slowpath_entries",
+            raw.last("fast.slowpath_entries_scope_all"),
+        )
         .put(
             "slowpath",
             slow_items
@@ -746,8 +751,9 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let _ = writeln!(md);
     let _ = writeln!(
         md,
-        "| item ({} rounds, ABBA) | unloaded | loaded | ratio median [min, max] |",
-        fmt_opt(raw.last("rounds"), "")
+        "| item (fast path {} rounds, slow path {}; order alternating) | unloaded | loaded | loaded/unloaded: median [min, max] |",
+        fmt_opt(raw.last("rounds"), ""),
+        fmt_opt(raw.last("slow_rounds"), "")
     );
     let _ = writeln!(md, "| --- | --- | --- | --- |");
     for (prefix, items) in [("fast", FAST_ITEMS), ("slow", SLOW_ITEMS)] {
@@ -843,4 +849,135 @@ pub fn report(raw: &Raw) -> (Json, String) {
         cells.join("; ")
     );
     (json, md)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn median_and_percentiles() {
+        assert_eq!(median(&[]), None);
+        assert!(close(median(&[3.0, 1.0, 2.0]), 2.0));
+        assert!(close(median(&[4.0, 1.0, 2.0, 3.0]), 2.5));
+        let v: Vec<f64> = (1..=24).map(f64::from).collect();
+        // Nearest rank: p50 of 24 is the 12th, p99 the 24th (the max).
+        assert!(close(percentile(&v, 50.0), 12.0));
+        assert!(close(percentile(&v, 99.0), 24.0));
+        assert!(close(percentile(&v, 25.0), 6.0));
+        assert!(close(percentile(&[7.0], 99.0), 7.0));
+        assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn paired_ratios_and_geomean() {
+        let r = ratios(&[100.0, 0.0, 200.0], &[101.0, 5.0, 198.0]);
+        assert_eq!(r.len(), 2);
+        assert!((r[0] - 1.01).abs() < 1e-12 && (r[1] - 0.99).abs() < 1e-12);
+        let g = geomean_rounds(&[vec![2.0, 1.0], vec![0.5, 4.0, 9.0]]);
+        assert_eq!(g.len(), 2);
+        assert!((g[0] - 1.0).abs() < 1e-12 && (g[1] - 2.0).abs() < 1e-12);
+        assert!(geomean_rounds(&[]).is_empty());
+    }
+
+    #[test]
+    fn raw_lines() {
+        let mut raw = Raw::default();
+        raw.parse(
+            "NFWB a.b 1.5\r\nnoise\nNFWB a.b 2\nNFWB bad x\nNFWS t hello world\nNFWB nan NaN\n",
+        );
+        assert_eq!(raw.get("a.b"), &[1.5, 2.0]);
+        assert!(raw.get("bad").is_empty() && raw.get("nan").is_empty());
+        assert_eq!(raw.text("t"), Some("hello world"));
+        assert_eq!(raw.last("a.b"), Some(2.0));
+    }
+
+    #[test]
+    fn json_rendering() {
+        let j = Obj::new()
+            .num("x", Some(1.23456))
+            .num("y", None)
+            .put("s", Json::Str("a\"b\n".into()))
+            .put("v", Json::nums(&[1.0, 2.5]))
+            .put("b", Json::Bool(true))
+            .done();
+        assert_eq!(
+            j.render(),
+            "{\n  \"x\": 1.2346,\n  \"y\": null,\n  \"s\": \"a\\\"b\\n\",\n  \"v\": [1, 2.5],\n  \"b\": true\n}\n"
+        );
+        assert_eq!(fmt_num(f64::NAN), "null");
+        assert_eq!(fmt_num(-0.00001), "0");
+        assert_eq!(fmt_num(1000.0), "1000");
+    }
+
+    #[test]
+    fn report_keys_and_targets() {
+        let mut raw = Raw::default();
+        let mut text = String::new();
+        for i in 0..10 {
+            let x = 100.0 + f64::from(i);
+            text += &format!(
+                "NFWB fast.pages_o0.unloaded {x}\nNFWB fast.pages_o0.loaded {}\n",
+                x * 1.005
+            );
+            text += &format!(
+                "NFWB slow.kernel_nofs_hold.unloaded {x}\nNFWB slow.kernel_nofs_hold.loaded {}\n",
+                x * 1.05
+            );
+            text += &format!("NFWB cpu.off_ticks 400\nNFWB cpu.on_ticks {}\n", i % 2);
+        }
+        for l in 1..=24 {
+            text += &format!(
+                "NFWB detect.latency_ms {l}\nNFWB recover.over_ms {}\n",
+                l * 30
+            );
+        }
+        text += "NFWB detect.stall_warn_ms 1000\nNFWB recover.oom_after_ms 2000\n";
+        text += "NFWB recover.baseline.recovered 0\nNFWB recover.baseline.recovered 0\n";
+        text += "NFWB cpu.seconds 3\nNFWB cpu.workers 2\n";
+        text += "NFWB base.earlyoom.stall_detected 1\nNFWB base.earlyoom.fp_kills 1\nNFWS base.earlyoom.fp_killed hog(5)\n";
+        text += "NFWB base.hung_task.stall_detected 0\nNFWB base.earlyoom.extra 7\n";
+        text += "NFWB foot.table_slots 1024\nNFWB foot.idle.module_size 155648\n";
+        text += "NFWB foot.n1024.slots_in_use 1024\nNFWB foot.n1024.module_size 155648\n";
+        text += "NFWB foot.n1100.slots_in_use 1024\nNFWB foot.n1100.overflow 76\nNFWB foot.n1100.module_size 155648\n";
+        raw.parse(&text);
+        let (json, md) = report(&raw);
+        let Json::Obj(top) = &json else {
+            panic!("not an object")
+        };
+        let get = |k: &str| top.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        for k in [
+            "fastpath_ratio",
+            "slowpath_ratio",
+            "detect_latency_p50_ms",
+            "detect_latency_p99_ms",
+            "recovery_p50_ms",
+            "recovery_p99_ms",
+            "cpu_burn_reduction",
+            "baselines",
+            "footprint",
+            "targets",
+        ] {
+            assert!(get(k).is_some(), "missing {k}");
+        }
+        let Some(Json::Num(f)) = get("fastpath_ratio") else {
+            panic!()
+        };
+        assert!((f - 1.005).abs() < 1e-9);
+        assert_eq!(get("detect_latency_p99_ms"), Some(Json::Num(24.0)));
+        assert_eq!(get("recovery_p99_ms"), Some(Json::Num(720.0)));
+        // 4000 ticks off, 5 on.
+        assert_eq!(get("cpu_burn_reduction"), Some(Json::Num(800.0)));
+        let rendered = json.render();
+        assert!(rendered.contains("\"earlyoom\": {\n      \"stall_detected\": true"));
+        assert!(rendered.contains("\"extra\": 7"));
+        assert!(rendered.contains("\"bounded\": true"));
+        assert!(md.contains("| <= 1.01 | yes |"));
+        assert!(md.contains("| <= 1.03 | no |"));
+        assert!(md.contains("p99 <= 500 ms | no |"));
+    }
 }
