@@ -61,6 +61,7 @@ for n in "${names[@]}"; do
 	script=$NFW_TOP/tests/bench/$n.sh
 	[ -f "$script" ] || nfw_die "no benchmark '$n' (tests/bench/$n.sh)"
 	start=$(date +%s)
+	echo "NFWB machine.load_before_${n//-/_} $(load)" >>"$raw/host.txt"
 	echo "bench: $n ..." >&2
 	# shellcheck disable=SC2046,SC2086  # word-split the header's options
 	"$NFW_TOP/qemu/run" --kernel "$kernel" --log "$out/logs/$n.log" \

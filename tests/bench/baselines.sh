@@ -21,7 +21,8 @@
 # leave the guest without memory again, so the run is ended as soon as the
 # hog is seen dead. earlyoom "detected/resolved" the stall if it killed the
 # hog (that frees the memory the stuck allocations wait for); times are
-# from the first allocation that took >= 50 ms (the stall beginning).
+# from the start of the first allocation that took >= 1 s, if any did
+# before the kill (else the notes say when the kill came).
 # One run (a binary outcome).
 # nfw-qemu: --mem 512
 # nfw-timeout: 600
@@ -90,9 +91,10 @@ nfwb_log "earlyoom, stall scenario: $sum"
 nfwb_log "earlyoom log: $(grep -E 'sending|low|mem avail' /tmp/eo.log | tail -5 | tr '\n' '|')"
 victims=$(eo_victims)
 gstart_ms=$(( $(kv "$sum" start_ns) / 1000000 ))
-# First allocation of the run that took >= 50 ms: the stall begins.
+# First allocation of the run that took >= 1 s (the module's stall_warn_ms
+# here): the stall. Empty if earlyoom acted before any allocation did.
 first_stall=$(awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-	if (v["ms"] >= 50) print v["start_ns"] }' /tmp/rec | sort -n | head -1)
+	if (v["ms"] >= 1000) print v["start_ns"] }' /tmp/rec | sort -n | head -1)
 resolved=0
 case "$victims" in *nfw-hog\(*) resolved=1 ;; esac
 nfwb base.earlyoom.stall_window_ms 30000
@@ -113,7 +115,7 @@ if [ -f /tmp/hog.dead ]; then
 	fi
 fi
 nfwb base.earlyoom.stall_resolved $resolved
-nfws base.earlyoom.notes "acts on MemAvailable < 10%, not on the stall; one run: hog killed ${dead:+$((dead - gstart_ms)) ms after the workers started}${first_stall:+, first allocation >= 50 ms started $((first_stall / 1000000 - gstart_ms)) ms after the workers started}; longest allocation $(kv "$sum" max_ms) ms; allocations that took >= 1 s and ended after the kill: ${again:-n/a} (the run is ended at the kill); the kernel's OOM killer, invoked by allocations of the tools and shells, killed: ${kk:-nothing}"
+nfws base.earlyoom.notes "acts on MemAvailable < 10%, not on the stall; one run: hog killed ${dead:+$((dead - gstart_ms)) ms after the workers started}${first_stall:+, first allocation >= 1 s started $((first_stall / 1000000 - gstart_ms)) ms after the workers started}; longest allocation $(kv "$sum" max_ms) ms; allocations that took >= 1 s and ended after the kill: ${again:-n/a} (the run is ended at the kill); the kernel's OOM killer, invoked by allocations of the tools and shells, killed: ${kk:-nothing}"
 
 # --- (b) ~95% memory used, nothing stuck ----------------------------------------
 # The spare victims go: in (b) every kill is a tool's decision.

@@ -78,27 +78,36 @@ SECS=3
 nfwb cpu.seconds $SECS
 nfwb cpu.workers 2
 nfwb cpu.user_hz 100
+# cpu_ticks PID...: total utime+stime of these tasks in clock ticks; empty
+# if one of them is gone.
 cpu_ticks() {
 	t=0
-	for p in $(awk '$2 ~ /^nfw_stall\// { print $1 }' $NFW_SYS/stalls); do
-		s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || continue
+	for p in "$@"; do
+		s=$(cut -d')' -f2 /proc/$p/stat 2>/dev/null) || return 0
+		[ -n "$s" ] || return 0
 		set -- $s
 		t=$((t + ${12} + ${13}))
 	done
 	echo $t
 }
-cpu_measure() { # BACKOFF: ticks burnt in $SECS s by 2 stuck workers
+cpu_measure() { # BACKOFF: ticks burnt in $SECS s by the 2 stuck workers
 	nfw_knob backoff "$1"
 	echo "workers=2 mode=page zone=dma window_ms=$(( (SECS + 3) * 1000 ))" >$SG/run &
 	gen=$!
 	wait_for '[ "$(nfw_stat stalls_active)" -ge 2 ]' 20 0.1 || nfw_fail "backoff=$1: stall not detected"
 	sleep 0.5
-	a=$(cpu_ticks)
+	# The same two tasks at both ends of the interval.
+	pids=$(grep -l '^nfw_stall/' /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3 | tr '\n' ' ')
+	# shellcheck disable=SC2086
+	a=$(cpu_ticks $pids)
 	sleep $SECS
-	b=$(cpu_ticks)
+	# shellcheck disable=SC2086
+	b=$(cpu_ticks $pids)
 	wait $gen
 	nfw_wait_settled
-	echo $((b - a))
+	if [ -n "$a" ] && [ -n "$b" ] && [ "$(echo $pids | wc -w)" -eq 2 ]; then
+		echo $((b - a))
+	fi
 }
 for r in $(seq 1 "$CPU_ROUNDS"); do
 	if [ $((r % 2)) = 1 ]; then
@@ -106,8 +115,13 @@ for r in $(seq 1 "$CPU_ROUNDS"); do
 	else
 		on=$(cpu_measure exp); off=$(cpu_measure off)
 	fi
-	nfwb cpu.off_ticks "$off"
-	nfwb cpu.on_ticks "$on"
+	# A round counts only if both sides measured their two workers throughout.
+	if [ -n "$off" ] && [ -n "$on" ]; then
+		nfwb cpu.off_ticks "$off"
+		nfwb cpu.on_ticks "$on"
+	else
+		nfwb_log "CPU round $r dropped: a worker was not there for the whole interval"
+	fi
 done
 nfw_knob backoff exp
 nfw_knob backoff_after_ms 1000
