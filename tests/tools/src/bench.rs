@@ -711,6 +711,14 @@ pub fn report(raw: &Raw) -> (Json, String) {
                 .num("max_ms", sorted(rec).last().copied())
                 .put("over_ms", Json::nums(rec))
                 .put(
+                    "oom_kills_per_round",
+                    Json::nums(raw.get("recover.kills_per_round")),
+                )
+                .put(
+                    "module_triggers_per_round",
+                    Json::nums(raw.get("recover.module_triggers_per_round")),
+                )
+                .put(
                     "baseline_no_module",
                     Obj::new()
                         .num("rounds", Some(base_rec.len() as f64))
