@@ -93,11 +93,12 @@ pub fn percentile(v: &[f64], q: f64) -> Option<f64> {
 
 /// Distribution-free confidence interval (>= 95%) of the median: the order
 /// statistics of ranks k and n+1-k, k - 1 the largest count with
-/// P(Binomial(n, 1/2) <= k - 1) <= 2.5% (k at least 1: the full range).
+/// P(Binomial(n, 1/2) <= k - 1) <= 2.5%. `None` below 6 samples, where
+/// even the full range covers the median with less than 95%.
 pub fn median_ci95(v: &[f64]) -> Option<(f64, f64)> {
     let s = sorted(v);
     let n = s.len();
-    if n == 0 {
+    if n < 6 {
         return None;
     }
     // P(X <= j) for X ~ Binomial(n, 1/2), summed term by term.
@@ -384,6 +385,7 @@ fn with_ci(x: Option<f64>, ci: Option<(f64, f64)>) -> String {
     let r = |x: f64| fmt_num((x * 1000.0).round() / 1000.0);
     match (x, ci) {
         (Some(x), Some((lo, hi))) => format!("{} (95% CI {} - {})", r(x), r(lo), r(hi)),
+        (Some(x), None) => format!("{} (too few rounds for a 95% CI)", r(x)),
         _ => "n/a".into(),
     }
 }
@@ -820,7 +822,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let _ = writeln!(md, "| --- | --- | --- | --- |");
     for t in &targets {
         let met = match (t.met, t.value) {
-            (None, Some(_)) => "undecided (the 95% CI straddles the target)",
+            (None, Some(_)) => "undecided (the 95% CI straddles the target, or < 6 rounds)",
             (m, _) => yn(m),
         };
         let _ = writeln!(md, "| {} | {} | {} | {} |", t.label, t.shown, t.target, met);
@@ -950,7 +952,8 @@ mod tests {
         // n = 20: ranks 6 and 15; n = 10: ranks 2 and 9.
         assert_eq!(median_ci95(&v[..20]), Some((6.0, 15.0)));
         assert_eq!(median_ci95(&v[..10]), Some((2.0, 9.0)));
-        assert_eq!(median_ci95(&v[..1]), Some((1.0, 1.0)));
+        assert_eq!(median_ci95(&v[..6]), Some((1.0, 6.0)));
+        assert_eq!(median_ci95(&v[..5]), None);
         assert_eq!(verdict_le(Some((0.99, 1.0)), 1.01), Some(true));
         assert_eq!(verdict_le(Some((1.02, 1.1)), 1.01), Some(false));
         assert_eq!(verdict_le(Some((0.9, 1.1)), 1.01), None);
