@@ -7,10 +7,14 @@
 //! sysrq-f handler does (`GFP_KERNEL`, `order = -1`, under `oom_lock`), so
 //! the kernel chooses the victim (honouring `oom_score_adj` and memcg
 //! `oom.group`), prints its usual report and lets the OOM reaper work; with
-//! `order = -1` it never panics when nothing is eligible.
+//! `order = -1` it never panics when nothing is eligible. With `order = -1`
+//! the kernel does not wait for a victim that is still exiting either, so
+//! the watchdog does that itself ([`OomKiller::pending_victims`] and
+//! `logic::stall::oom_gate`).
 
 use crate::bindings as b;
 use crate::sys::{self, Kallsyms};
+use core::sync::atomic::{AtomicI32, Ordering};
 use kernel::prelude::*;
 
 type OutOfMemoryFn = unsafe extern "C" fn(*mut b::oom_control) -> bool;
@@ -29,10 +33,12 @@ pub(crate) enum Outcome {
 /// # Invariants
 ///
 /// `out_of_memory` is the address of the kernel's `out_of_memory()` and can
-/// be called indirectly; `oom_lock` is the address of the kernel's `oom_lock`.
+/// be called indirectly; `oom_lock` is the address of the kernel's `oom_lock`;
+/// `oom_victims` is the address of the kernel's `atomic_t oom_victims`.
 pub(crate) struct OomKiller {
     out_of_memory: OutOfMemoryFn,
     oom_lock: *mut b::mutex,
+    oom_victims: *const AtomicI32,
 }
 
 // SAFETY: the pointers refer to kernel text and a kernel global mutex,
@@ -47,14 +53,25 @@ impl OomKiller {
         let oom = ks.lookup(c"out_of_memory")?;
         sys::check_callable(c"out_of_memory", oom)?;
         let lock = ks.lookup(c"oom_lock")?;
+        let victims = ks.lookup(c"oom_victims")?;
         // SAFETY: `oom` is the entry of `bool out_of_memory(struct oom_control *)`
         // and is indirectly callable (checked above).
         let out_of_memory = unsafe { core::mem::transmute::<usize, OutOfMemoryFn>(oom) };
-        // INVARIANT: both looked up by name just above.
+        // INVARIANT: all three looked up by name just above.
         Ok(Self {
             out_of_memory,
             oom_lock: lock as *mut b::mutex,
+            oom_victims: victims as *const AtomicI32,
         })
+    }
+
+    /// OOM victims that have not exited yet (the kernel's `oom_victims`:
+    /// raised by `mark_oom_victim()`, lowered by `exit_oom_victim()`).
+    pub(crate) fn pending_victims(&self) -> i32 {
+        // SAFETY: `oom_victims` is the kernel's `atomic_t` (type invariant), an
+        // aligned `int` only ever changed atomically; `AtomicI32` has its size
+        // and alignment, and a relaxed load is what `atomic_read()` does.
+        unsafe { (*self.oom_victims).load(Ordering::Relaxed) }
     }
 
     /// Runs the kernel's OOM killer once, as sysrq-f does. Process context only;

@@ -234,6 +234,7 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     writeln!(w, "backoff_slept_ms {}", l(&STATS.slept_ms))?;
     writeln!(w, "oom_triggers {}", l(&STATS.oom_triggers))?;
     writeln!(w, "oom_no_victim {}", l(&STATS.oom_no_victim))?;
+    writeln!(w, "oom_deferred {}", l(&STATS.oom_deferred))?;
     writeln!(w, "probe_missed {}", crate::probe_missed())?;
     crate::events::show_stats(w)
 }

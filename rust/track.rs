@@ -125,6 +125,8 @@ pub(crate) struct Stats {
     pub(crate) oom_triggers: AtomicU64,
     /// Triggered invocations that found no eligible task.
     pub(crate) oom_no_victim: AtomicU64,
+    /// Due OOM invocations postponed while an earlier victim was exiting.
+    pub(crate) oom_deferred: AtomicU64,
     /// Slow-path durations of tracked allocations, log2 microsecond buckets.
     pub(crate) hist: [AtomicU64; hist::BUCKETS],
 }
@@ -145,6 +147,7 @@ pub(crate) static STATS: Stats = Stats {
     slept_ms: AtomicU64::new(0),
     oom_triggers: AtomicU64::new(0),
     oom_no_victim: AtomicU64::new(0),
+    oom_deferred: AtomicU64::new(0),
     hist: [const { AtomicU64::new(0) }; hist::BUCKETS],
 };
 

@@ -12,7 +12,7 @@ use crate::config;
 use crate::events::Emitter;
 use crate::logic::gfp::{self, Gfp, Kind};
 use crate::logic::knobs::Knob;
-use crate::logic::stall::{self, Budget, BudgetDecision, Policy};
+use crate::logic::stall::{self, Budget, BudgetDecision, OomGate, Policy};
 use crate::oom::{OomKiller, Outcome};
 use crate::sys::{self, ThreadBody};
 use crate::track::{self, Snapshot, STATS};
@@ -40,6 +40,8 @@ impl ThreadBody for Watchdog {
         let mut budget = Budget::new(config::get(Knob::MaxWarnings));
         let mut no_victim_said = false;
         let mut events = Emitter::new();
+        // Since when a due OOM invocation waits for an earlier victim.
+        let mut victim_wait: Option<u64> = None;
         while !sys::should_stop() {
             if RESET_BUDGET.swap(false, Ordering::Relaxed) {
                 budget.reset(config::get(Knob::MaxWarnings));
@@ -125,11 +127,33 @@ impl ThreadBody for Watchdog {
                 report(s, *ms, &mut budget);
             }
             if let Some(s) = oom_candidate {
-                LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
-                events.oom(&s, now);
-                events.flush();
-                trigger_oom(&s, now, &mut no_victim_said);
-                continue;
+                match stall::oom_gate(
+                    pending_oom_victims(),
+                    victim_wait,
+                    now,
+                    policy.oom_interval_ms,
+                ) {
+                    OomGate::Go => {
+                        victim_wait = None;
+                        LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
+                        events.oom(&s, now);
+                        events.flush();
+                        trigger_oom(&s, now, &mut no_victim_said);
+                        continue;
+                    }
+                    OomGate::Wait(since) => {
+                        // An earlier victim is still exiting: its memory is
+                        // on the way. Look again shortly (the trigger's own
+                        // deadline has passed, so `next` says "now").
+                        if victim_wait.is_none() {
+                            STATS.oom_deferred.fetch_add(1, Ordering::Relaxed);
+                        }
+                        victim_wait = Some(since);
+                        next = now.saturating_add(VICTIM_POLL_NS);
+                    }
+                }
+            } else {
+                victim_wait = None;
             }
             if STATS.occupied.load(Ordering::Relaxed) == 0 {
                 no_victim_said = false;
@@ -139,6 +163,20 @@ impl ThreadBody for Watchdog {
             sys::sleep_interruptible(sys::ms_to_jiffies(ms));
         }
     }
+}
+
+/// How often to look again while an OOM victim is exiting.
+const VICTIM_POLL_NS: u64 = 100 * stall::NSEC_PER_MSEC;
+
+/// OOM victims that have not exited yet (0 if there is no OOM killer).
+fn pending_oom_victims() -> i32 {
+    let oom = OOM.load(Ordering::Acquire);
+    if oom.is_null() {
+        return 0;
+    }
+    // SAFETY: `OOM` points to the module's `OomKiller`, which outlives this
+    // thread (the thread is stopped before it is freed).
+    unsafe { (*oom).pending_victims() }
 }
 
 /// Whether the OOM trigger applies: a stall that cannot fail and cannot

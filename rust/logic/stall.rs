@@ -155,6 +155,40 @@ pub fn oom_due(p: &Policy, now: u64, start: u64, last_trigger: Option<u64>) -> b
     }
 }
 
+/// Whether a due OOM invocation may go ahead, given the kernel's pending victims.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OomGate {
+    /// No victim of an earlier kill is still exiting (or it has had its
+    /// grace time): invoke the OOM killer.
+    Go,
+    /// A victim is still exiting: wait for it (since the given time) before
+    /// choosing another one.
+    Wait(u64),
+}
+
+/// Decides whether a due invocation may go ahead.
+///
+/// `victims` is the kernel's count of OOM victims that have not exited yet
+/// (`oom_victims`), `waiting_since` when this watchdog started waiting for
+/// them (`None` if it was not waiting). The kernel's OOM killer itself
+/// waits for a pending victim instead of choosing another, but not when
+/// invoked like sysrq-f (`order = -1`), as the module invokes it: without
+/// this gate a stall that outlives a kill (by the module or by the kernel)
+/// would take a second, innocent task while the first victim is still
+/// freeing its memory. The wait ends when the victims are gone or after
+/// `grace_ms` (a victim stuck in the kernel, whose memory the OOM reaper has
+/// taken, must not block the watchdog for ever).
+pub fn oom_gate(victims: i32, waiting_since: Option<u64>, now: u64, grace_ms: u32) -> OomGate {
+    if victims <= 0 {
+        return OomGate::Go;
+    }
+    match waiting_since {
+        None => OomGate::Wait(now),
+        Some(t) if elapsed(now, t) >= ms_to_ns(grace_ms) => OomGate::Go,
+        Some(t) => OomGate::Wait(t),
+    }
+}
+
 /// Returns the earliest time at which [`oom_due`] can become true for a stall that began at `start`.
 ///
 /// `None` if `oom_after_ms` is 0. Unlike [`next_deadline`] this accounts for

@@ -2,8 +2,8 @@
 
 use nfw_logic_tests::logic::knobs::{self, Knob};
 use nfw_logic_tests::logic::stall::{
-    self, backoff_sleep_ms, next_deadline, oom_deadline, oom_due, report_due, Backoff, Budget,
-    BudgetDecision, Policy,
+    self, backoff_sleep_ms, next_deadline, oom_deadline, oom_due, oom_gate, report_due, Backoff,
+    Budget, BudgetDecision, OomGate, Policy,
 };
 
 const MS: u64 = 1_000_000;
@@ -558,4 +558,24 @@ fn budget_extremes() {
         assert_eq!(b.take(), Print);
     }
     assert_eq!(b.take(), AnnounceSuppressed);
+}
+
+#[test]
+fn oom_gate_waits_for_pending_victims_up_to_the_grace_time() {
+    // No pending victim: go, whether or not we were waiting.
+    assert_eq!(oom_gate(0, None, 7, 5_000), OomGate::Go);
+    assert_eq!(oom_gate(0, Some(1), 7, 5_000), OomGate::Go);
+    assert_eq!(oom_gate(-1, None, 7, 5_000), OomGate::Go);
+    // A victim is exiting: start waiting now, keep the start.
+    assert_eq!(oom_gate(1, None, 100, 5_000), OomGate::Wait(100));
+    assert_eq!(
+        oom_gate(2, Some(100), 100 + 5_000 * MS - 1, 5_000),
+        OomGate::Wait(100)
+    );
+    // Grace over: go even though the victim is still there.
+    assert_eq!(oom_gate(1, Some(100), 100 + 5_000 * MS, 5_000), OomGate::Go);
+    // A clock that went backwards does not end the wait early.
+    assert_eq!(oom_gate(1, Some(100), 50, 5_000), OomGate::Wait(100));
+    // Grace 0: never wait.
+    assert_eq!(oom_gate(1, Some(100), 100, 0), OomGate::Go);
 }

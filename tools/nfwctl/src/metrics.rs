@@ -34,6 +34,7 @@ fn help(stat: &str) -> &'static str {
         "backoff_slept_ms" => "Milliseconds slept in back-off.",
         "oom_triggers" => "OOM killer invocations triggered.",
         "oom_no_victim" => "Triggered OOM killer invocations that found no eligible task.",
+        "oom_deferred" => "Due OOM invocations postponed while an earlier victim was exiting.",
         "probe_missed" => "Slow-path calls the kretprobe could not follow.",
         "events" => "Events recorded (stall, backoff, oom, end).",
         "uevents_sent" => "Uevents sent.",
