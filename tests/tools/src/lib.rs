@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod fsload;
+pub mod fuzz;
 pub mod hog;
