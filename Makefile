@@ -13,7 +13,7 @@ KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
 PREFIX ?= /usr/local
 
 .PHONY: all module setup kernel test-modules tools check rust-analyzer print-kdir \
-	test run bench clean help modules_install install
+	test test-debug run bench clean help modules_install install
 
 all: module
 
@@ -27,6 +27,7 @@ help:
 	@echo 'make install        modules_install, plus nfwctl into $$(INSTALL_MOD_PATH)$$(PREFIX)/bin'
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
+	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
 	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
@@ -69,6 +70,14 @@ test: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel $(KERNEL)
+
+# The whole guest suite on the debug kernel flavour. Not part of `make test`:
+# a cold debug kernel build plus the slower suite does not fit the CI budget
+# next to the default kernel's (see README, "The debug kernel").
+test-debug: setup
+	@bash scripts/build-module.sh --kernel debug --tests
+	@bash scripts/build-tools.sh
+	@bash tests/run-tests --kernel debug
 
 run: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests

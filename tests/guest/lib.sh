@@ -24,6 +24,15 @@ if [ -x /usr/sbin/modinfo ]; then
 	modinfo() { /usr/sbin/modinfo "$@"; }
 fi
 
+# NFW_SLOW: how many times slower than the default test kernel this one is
+# (tests/run-tests sets 4 for the debug kernel: lockdep, KASAN and kmemleak
+# under TCG). Tests multiply waits and latency bounds that depend on the
+# kernel's speed by it, never the thresholds they assert on behaviour
+# (e.g. "no report before stall_warn_ms").
+NFW_SLOW=${NFW_SLOW:-1}
+# nfw_slow N: N scaled by NFW_SLOW.
+nfw_slow() { echo $(( $1 * NFW_SLOW )); }
+
 NFW_DIR=/nfw
 NFW_MODULE=$NFW_DIR/nofail_watchdog.ko
 NFW_TEST_MODULES=$NFW_DIR/modules
