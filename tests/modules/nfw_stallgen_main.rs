@@ -8,7 +8,7 @@
 //! - `run` (0200): writing starts a run; the writing process is the
 //!   controller and its `write()` returns only when the run is over. The
 //!   argument is space separated `key=value` words, all optional:
-//!   `workers=N` (1..64, default 1), `mode=page|kmalloc|kvmalloc|scoped|implicit`
+//!   `workers=N` (1..2048, default 1), `mode=page|kmalloc|kvmalloc|scoped|implicit`
 //!   (default `page`), `order=0|1` (default 0, `mode=page` only),
 //!   `zone=normal|dma` (default `normal`; `dma` adds `__GFP_DMA` to
 //!   `mode=page` and its reserve, capped at 1024 KiB: the stall exhausts only
@@ -16,7 +16,8 @@
 //!   lets tests look around during a stall),
 //!   `window_ms=W` (1..600000, default 20000), `reserve_kb=R` (1024..1048576,
 //!   default 16384), `until=stop|stall` (default `stop`), `stall_ms=S`
-//!   (1..600000, default 500), `record_ms=M` (0..600000, default 100).
+//!   (1..600000, default 500), `record_ms=M` (0..600000, default 100),
+//!   `churn_ms=C` (0..60000, default 0 = off; `zone=dma` only, see below).
 //!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
 //!
 //!   The controller (0) makes sure each per-CPU pool of `system_wq` and
@@ -50,6 +51,16 @@
 //!   `implicit`: `alloc_pages(GFP_NOFS, 0)` (no `__GFP_NOFAIL`: "too small to
 //!   fail").
 //!
+//!   `churn_ms=C` keeps the stall going but makes the stuck tasks enter the
+//!   slow path afresh every `C` ms (a stuck allocation loops in one
+//!   slow-path call, which a watchdog loaded after it never sees): the
+//!   controller frees one page of its reserve every `C` ms (first taking one
+//!   back with `GFP_NOWAIT` if it can; the `zone=dma` reserve may then be up
+//!   to 8 MiB), and a worker whose allocation was slow (>= 50 ms) frees
+//!   everything it holds instead of keeping the page. The freed pages let
+//!   the other stuck workers return too; they free theirs, all of them
+//!   exhaust the zone again and are stuck in new slow-path calls.
+//!
 //! - `records` (0400): the ground truth of the last (or current) run. Every
 //!   allocation that took at least `record_ms` is recorded (up to 4096
 //!   records, in memory allocated at module load) as one line
@@ -65,6 +76,16 @@
 //!   the records on this page: a read shows as many records as fit in a page
 //!   (30 to 40), starting at `records_offset`; `start_ns` is when the workers
 //!   were started and `stop_ns` when STOP was set (0 while running).
+//! - `alloc` (0200): the writing process itself allocates, in its own
+//!   context: `alloc_pages(GFP_NOFS | __GFP_NOFAIL | __GFP_DMA, 0)` in a
+//!   loop, holding the pages, until it has a fatal signal pending when an
+//!   allocation returns; then it frees them and the write fails with
+//!   `EINTR`. The argument must be `zone=dma` (the only zone supported: the
+//!   rest of the system keeps working). This is a userspace task stuck in a
+//!   no-fail allocation: it can be SIGKILLed, chosen by the OOM killer, or
+//!   moved between CPUs while it is stuck (a NOFAIL allocation ignores the
+//!   signal until it gets memory, e.g. when a run's reserve is freed).
+//!   Independent of `run`; any number of writers.
 //! - `records_offset` (0600): index of the first record `records` shows
 //!   (default 0; reset to 0 by each run). Page through with
 //!   `first + shown < records`.
@@ -114,8 +135,9 @@ mod gfp {
     const _: () = assert!(NOFAIL == 0x8000);
 }
 
-/// Most workers one run may have.
-const MAX_WORKERS: usize = 64;
+/// Most workers one run may have (enough to overflow the watchdog's
+/// 1024-slot table).
+const MAX_WORKERS: usize = 2048;
 /// Most records kept per run.
 const MAX_RECORDS: usize = 4096;
 /// Bytes kept free at the end of a `records` page for the summary line.
@@ -132,6 +154,10 @@ const SLOW_NS: u64 = 50 * NSEC_PER_MSEC;
 
 /// Largest reserve with `zone=dma`.
 const DMA_RESERVE_MAX_KB: u32 = 1024;
+
+/// Largest reserve with `zone=dma` and `churn_ms` (which uses it up a page
+/// at a time).
+const DMA_CHURN_RESERVE_MAX_KB: u32 = 8192;
 
 /// Idle kworkers each per-CPU pool gets before a run (see `run()`).
 const PREWARM_KWORKERS: u32 = 4;
@@ -247,6 +273,9 @@ struct Params {
     stall_ms: u32,
     /// An allocation that took at least this long is recorded.
     record_ms: u32,
+    /// Free a reserve page this often, and free everything after a slow
+    /// allocation (0 = off).
+    churn_ms: u32,
 }
 
 impl Params {
@@ -261,6 +290,7 @@ impl Params {
         until_stall: false,
         stall_ms: 500,
         record_ms: 100,
+        churn_ms: 0,
     };
 
     /// Parses space separated `key=value` words; any error is `EINVAL`.
@@ -296,6 +326,7 @@ impl Params {
                 }
                 b"stall_ms" => p.stall_ms = number(value, 1, 600_000)?,
                 b"record_ms" => p.record_ms = number(value, 0, 600_000)?,
+                b"churn_ms" => p.churn_ms = number(value, 0, 60_000)?,
                 _ => return Err(EINVAL),
             }
         }
@@ -305,10 +336,18 @@ impl Params {
         if p.dma && p.mode != Mode::Page {
             return Err(EINVAL);
         }
-        if p.dma && p.reserve_kb > DMA_RESERVE_MAX_KB {
+        if p.churn_ms != 0 && !p.dma {
+            return Err(EINVAL);
+        }
+        let dma_max = if p.churn_ms != 0 {
+            DMA_CHURN_RESERVE_MAX_KB
+        } else {
+            DMA_RESERVE_MAX_KB
+        };
+        if p.dma && p.reserve_kb > dma_max {
             // The reserve comes from ZONE_DMA too (so that freeing it ends
             // the stall); the zone is only 16 MiB.
-            p.reserve_kb = DMA_RESERVE_MAX_KB;
+            p.reserve_kb = dma_max;
         }
         Ok(p)
     }
@@ -542,6 +581,29 @@ impl Chain {
         true
     }
 
+    /// Frees the newest allocation of a `Kind::Pages` chain, if any.
+    fn shrink(&mut self) {
+        let Kind::Pages(order) = self.kind else {
+            return;
+        };
+        if self.head.is_null() {
+            return;
+        }
+        let page = self.head.cast::<b::page>();
+        // SAFETY: by the type invariant `head` is a page of `order` that we
+        // own whose first 8 bytes link to the rest; we read the link, then
+        // free the page once and never touch it again.
+        let next = unsafe {
+            let addr = b::kmap_local_page(page);
+            let next = addr.cast::<*mut c_void>().read();
+            b::kunmap_local(addr);
+            b::__free_pages(page, order);
+            next
+        };
+        // INVARIANT: `next` is the rest of the chain.
+        self.head = next;
+    }
+
     /// Frees every allocation of the chain.
     fn release(&mut self) {
         while !self.head.is_null() {
@@ -771,7 +833,7 @@ impl Shared {
         let workers = Workers::create(&run)?;
         self.gate_ns.store(now_ns(), Ordering::Relaxed);
         workers.start();
-        let reason = run.wait_window();
+        let reason = run.wait_window(&mut reserve);
         run.stop.store(true, Ordering::SeqCst);
         self.stop_ns.store(now_ns(), Ordering::Relaxed);
         // Now every stuck allocation can succeed, and its worker sees STOP.
@@ -863,10 +925,20 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Sleeps for the window; returns why it ended.
-    fn wait_window(&self) -> StopReason {
+    /// Sleeps for the window (churning `reserve` with `churn_ms`); returns
+    /// why it ended.
+    fn wait_window(&self, reserve: &mut Chain) -> StopReason {
         let end = now_ns().saturating_add(u64::from(self.params.window_ms) * NSEC_PER_MSEC);
+        let churn_ns = u64::from(self.params.churn_ms) * NSEC_PER_MSEC;
+        let mut next_churn = now_ns().saturating_add(churn_ns);
         loop {
+            if churn_ns != 0 && now_ns() >= next_churn {
+                next_churn = now_ns().saturating_add(churn_ns);
+                // Take a page back if one is free (never waits, never
+                // reclaims), then give one to the stuck workers.
+                reserve.grow(gfp::DMA | b::GFP_NOWAIT | b::__GFP_NOWARN);
+                reserve.shrink();
+            }
             if self.params.until_stall && self.alive.load(Ordering::Acquire) == 0 {
                 return StopReason::Stall;
             }
@@ -877,7 +949,11 @@ impl Run<'_> {
             if fatal_signal_pending() {
                 return StopReason::Signal;
             }
-            sleep_ms_killable((end - now).div_ceil(NSEC_PER_MSEC).min(POLL_MS));
+            let mut poll_ms = POLL_MS;
+            if churn_ns != 0 {
+                poll_ms = next_churn.saturating_sub(now).div_ceil(NSEC_PER_MSEC).clamp(1, POLL_MS);
+            }
+            sleep_ms_killable((end - now).div_ceil(NSEC_PER_MSEC).min(poll_ms));
         }
     }
 
@@ -935,6 +1011,10 @@ impl Run<'_> {
             if took >= stall_ns {
                 self.shared.stalls.fetch_add(1, Ordering::Relaxed);
             }
+            if took >= SLOW_NS && p.churn_ms != 0 {
+                // Churn: give everything back, exhaust the zone again.
+                held.release();
+            }
             if took >= SLOW_NS {
                 slow_since.get_or_insert(start_ns);
             } else if let Some(since) = slow_since.take() {
@@ -977,8 +1057,9 @@ unsafe extern "C" fn worker_main(data: *mut c_void) -> c_int {
 /// `tasks[..n]` are kthreads created with `worker_main` on the `Run` that
 /// `'a` borrows, each with a task reference we own.
 struct Workers<'a> {
-    /// The threads.
-    tasks: [*mut b::task_struct; MAX_WORKERS],
+    /// The threads (heap: up to `MAX_WORKERS` pointers do not fit a
+    /// kernel stack frame).
+    tasks: KVec<*mut b::task_struct>,
     /// How many there are.
     n: usize,
     /// The run the threads use.
@@ -990,7 +1071,7 @@ impl<'a> Workers<'a> {
     fn create(run: &'a Run<'a>) -> Result<Self> {
         // INVARIANT: no threads yet.
         let mut w = Workers {
-            tasks: [ptr::null_mut(); MAX_WORKERS],
+            tasks: KVec::with_capacity(run.params.workers as usize, GFP_KERNEL)?,
             n: 0,
             _run: PhantomData,
         };
@@ -1019,7 +1100,12 @@ impl<'a> Workers<'a> {
             // thread exits on its own (`until=stall`).
             unsafe { b::get_task_struct(t) };
             // INVARIANT: a kthread of `worker_main` with our reference.
-            w.tasks[w.n] = t;
+            // (Capacity was reserved above, so the push does not allocate.)
+            if let Err(e) = w.tasks.push(t, GFP_KERNEL) {
+                // SAFETY: `t` is a never woken kthread with our reference.
+                unsafe { b::kthread_stop_put(t) };
+                return Err(e.into());
+            }
             w.n += 1;
         }
         Ok(w)
@@ -1069,8 +1155,10 @@ struct SysfsTables {
     records: b::kobj_attribute,
     /// `records_offset`.
     offset: b::kobj_attribute,
+    /// `alloc`.
+    alloc: b::kobj_attribute,
     /// NULL-terminated list of the attributes.
-    attrs: [*mut b::attribute; 4],
+    attrs: [*mut b::attribute; 5],
     /// The group.
     group: b::attribute_group,
 }
@@ -1105,10 +1193,14 @@ fn init_tables() -> *const b::attribute_group {
         (*t).offset.attr.mode = 0o600;
         (*t).offset.show = Some(offset_show);
         (*t).offset.store = Some(offset_store);
+        (*t).alloc.attr.name = c_str!("alloc").as_char_ptr();
+        (*t).alloc.attr.mode = 0o200;
+        (*t).alloc.store = Some(alloc_store);
         (*t).attrs = [
             ptr::addr_of_mut!((*t).run.attr),
             ptr::addr_of_mut!((*t).records.attr),
             ptr::addr_of_mut!((*t).offset.attr),
+            ptr::addr_of_mut!((*t).alloc.attr),
             ptr::null_mut(),
         ];
         (*t).group.attrs = ptr::addr_of_mut!((*t).attrs).cast();
@@ -1138,6 +1230,36 @@ unsafe extern "C" fn run_store(
     // SAFETY: sysfs passes `count` readable bytes at `buf`.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
     sysfs_ret(shared().and_then(|s| s.start(input)).map(|()| count))
+}
+
+/// `alloc` store: allocate in the writer's own context until a fatal signal.
+///
+/// # Safety
+///
+/// Called by sysfs only, with `count` readable bytes at `buf`.
+unsafe extern "C" fn alloc_store(
+    _kobj: *mut b::kobject,
+    _attr: *mut b::kobj_attribute,
+    buf: *const c_char,
+    count: usize,
+) -> isize {
+    // SAFETY: sysfs passes `count` readable bytes at `buf`.
+    let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
+    let mut w = words(input);
+    if w.next() != Some(&b"zone=dma"[..]) || w.next().is_some() {
+        return EINVAL.to_errno() as isize;
+    }
+    let mut held = Chain::new(Kind::Pages(0));
+    loop {
+        // A no-fail allocation returns only with a page.
+        held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA);
+        if fatal_signal_pending() {
+            break;
+        }
+        cond_resched();
+    }
+    held.release();
+    EINTR.to_errno() as isize
 }
 
 /// `records` show.
