@@ -42,6 +42,10 @@ impl ThreadBody for Watchdog {
         let mut events = Emitter::new();
         // Since when a due OOM invocation waits for an earlier victim.
         let mut victim_wait: Option<u64> = None;
+        // Allocations not tracked because the table was full: said once
+        // per episode (until the table is empty again).
+        let mut overflow_seen = STATS.overflow.load(Ordering::Relaxed);
+        let mut overflow_said = false;
         while !sys::should_stop() {
             if RESET_BUDGET.swap(false, Ordering::Relaxed) {
                 budget.reset(config::get(Knob::MaxWarnings));
@@ -126,6 +130,15 @@ impl ThreadBody for Watchdog {
             for (s, ms) in due.iter().flatten() {
                 report(s, *ms, &mut budget);
             }
+            let overflow = STATS.overflow.load(Ordering::Relaxed);
+            if overflow != overflow_seen && !overflow_said {
+                overflow_said = true;
+                pr_warn!(
+                    "tracking table full ({} allocations): further slow-path allocations are only counted (stats: overflow)\n",
+                    track::CAPACITY
+                );
+            }
+            overflow_seen = overflow;
             if let Some(s) = oom_candidate {
                 match stall::oom_gate(
                     pending_oom_victims(),
@@ -157,6 +170,7 @@ impl ThreadBody for Watchdog {
             }
             if STATS.occupied.load(Ordering::Relaxed) == 0 {
                 no_victim_said = false;
+                overflow_said = false;
             }
             let wait_ns = next.saturating_sub(sys::now_ns());
             let ms = wait_ns.div_ceil(1_000_000).clamp(1, u64::from(u32::MAX)) as u32;
