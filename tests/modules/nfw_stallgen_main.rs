@@ -17,7 +17,8 @@
 //!   `window_ms=W` (1..600000, default 20000), `reserve_kb=R` (1024..1048576,
 //!   default 16384), `until=stop|stall` (default `stop`), `stall_ms=S`
 //!   (1..600000, default 500), `record_ms=M` (0..600000, default 100),
-//!   `churn_ms=C` (0..60000, default 0 = off; `zone=dma` only, see below).
+//!   `churn_ms=C` (0..60000, default 0 = off; `zone=dma` only, see below),
+//!   `nice=N` (0..19, default 0: the workers' nice value).
 //!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
 //!
 //!   The controller (0) makes sure each per-CPU pool of `system_wq` and
@@ -51,15 +52,16 @@
 //!   `implicit`: `alloc_pages(GFP_NOFS, 0)` (no `__GFP_NOFAIL`: "too small to
 //!   fail").
 //!
-//!   `churn_ms=C` keeps the stall going but makes the stuck tasks enter the
+//!   `churn_ms=C` keeps the stall going but makes one stuck task enter the
 //!   slow path afresh every `C` ms (a stuck allocation loops in one
 //!   slow-path call, which a watchdog loaded after it never sees): the
 //!   controller frees one page of its reserve every `C` ms (first taking one
 //!   back with `GFP_NOWAIT` if it can; the `zone=dma` reserve may then be up
-//!   to 8 MiB), and a worker whose allocation was slow (>= 50 ms) frees
-//!   everything it holds instead of keeping the page. The freed pages let
-//!   the other stuck workers return too; they free theirs, all of them
-//!   exhaust the zone again and are stuck in new slow-path calls.
+//!   to 8 MiB, 2048 pages); a stuck worker gets it, returns and is stuck
+//!   again in its next allocation.
+//!
+//!   `nice=19` keeps the rest of the guest responsive while workers that no
+//!   watchdog backs off burn the CPUs in reclaim.
 //!
 //! - `records` (0400): the ground truth of the last (or current) run. Every
 //!   allocation that took at least `record_ms` is recorded (up to 4096
@@ -100,7 +102,7 @@ use core::marker::PhantomData;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::bindings as b;
-use kernel::ffi::{c_char, c_int, c_void};
+use kernel::ffi::{c_char, c_int, c_long, c_void};
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::{c_str, new_mutex};
@@ -273,9 +275,10 @@ struct Params {
     stall_ms: u32,
     /// An allocation that took at least this long is recorded.
     record_ms: u32,
-    /// Free a reserve page this often, and free everything after a slow
-    /// allocation (0 = off).
+    /// Free a reserve page this often (0 = off).
     churn_ms: u32,
+    /// Nice value of the workers.
+    nice: u32,
 }
 
 impl Params {
@@ -291,6 +294,7 @@ impl Params {
         stall_ms: 500,
         record_ms: 100,
         churn_ms: 0,
+        nice: 0,
     };
 
     /// Parses space separated `key=value` words; any error is `EINVAL`.
@@ -327,6 +331,7 @@ impl Params {
                 b"stall_ms" => p.stall_ms = number(value, 1, 600_000)?,
                 b"record_ms" => p.record_ms = number(value, 0, 600_000)?,
                 b"churn_ms" => p.churn_ms = number(value, 0, 60_000)?,
+                b"nice" => p.nice = number(value, 0, 19)?,
                 _ => return Err(EINVAL),
             }
         }
@@ -1011,10 +1016,6 @@ impl Run<'_> {
             if took >= stall_ns {
                 self.shared.stalls.fetch_add(1, Ordering::Relaxed);
             }
-            if took >= SLOW_NS && p.churn_ms != 0 {
-                // Churn: give everything back, exhaust the zone again.
-                held.release();
-            }
             if took >= SLOW_NS {
                 slow_since.get_or_insert(start_ns);
             } else if let Some(since) = slow_since.take() {
@@ -1095,6 +1096,8 @@ impl<'a> Workers<'a> {
                 let err = unsafe { b::PTR_ERR(t.cast::<c_void>()) };
                 return Err(Error::from_errno(err as c_int));
             }
+            // SAFETY: `t` is a live, never woken kthread.
+            unsafe { b::set_user_nice(t, run.params.nice as c_long) };
             // SAFETY: `t` is a live task; the reference keeps its `task_struct`
             // (and the kthread data `kthread_stop()` uses) alive even if the
             // thread exits on its own (`until=stall`).
