@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! nfw-fuzz sysfs  [--dir D] [--per-file N] [--seed S]
-//! nfw-fuzz chaos  [--dir D] [--secs T] [--procs P] [--seed S]
+//! nfw-fuzz chaos  [--dir D] [--secs T] [--procs P] [--seed S] [--skip KNOB]...
 //! nfw-fuzz params --module KO [--count N] [--seed S]
 //! ```
 //!
@@ -14,7 +14,8 @@
 //!
 //! `chaos`: P processes write random inputs to random knobs for T seconds;
 //! each write's outcome must follow the rules; at the end every knob must
-//! show a valid value. Never writes `panic_on_stall=1`. The knobs are left
+//! show a valid value. Never writes `panic_on_stall=1`, nor the knobs given
+//! with `--skip` (repeatable). The knobs are left
 //! as the writers left them (restore them yourself).
 //!
 //! `params`: N `finit_module()` calls of KO with one random, quoted
@@ -35,7 +36,7 @@ use std::time::{Duration, Instant};
 
 fn usage() -> ! {
     eprintln!(
-        "usage: nfw-fuzz sysfs [--dir D] [--per-file N] [--seed S]\n       nfw-fuzz chaos [--dir D] [--secs T] [--procs P] [--seed S]\n       nfw-fuzz params --module KO [--count N] [--seed S]"
+        "usage: nfw-fuzz sysfs [--dir D] [--per-file N] [--seed S]\n       nfw-fuzz chaos [--dir D] [--secs T] [--procs P] [--seed S] [--skip KNOB]...\n       nfw-fuzz params --module KO [--count N] [--seed S]"
     );
     exit(2);
 }
@@ -52,6 +53,7 @@ struct Opts {
     procs: u64,
     seed: u64,
     module: Option<String>,
+    skip: Vec<String>,
 }
 
 fn parse_opts(args: &[String]) -> Opts {
@@ -62,6 +64,7 @@ fn parse_opts(args: &[String]) -> Opts {
         procs: 4,
         seed: 1,
         module: None,
+        skip: Vec::new(),
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -74,6 +77,7 @@ fn parse_opts(args: &[String]) -> Opts {
             "--procs" => o.procs = num().max(1),
             "--seed" => o.seed = num(),
             "--module" => o.module = Some(v.clone()),
+            "--skip" => o.skip.push(v.clone()),
             _ => usage(),
         }
     }
@@ -245,7 +249,11 @@ fn cmd_sysfs(o: &Opts) {
 }
 
 fn chaos_worker(o: &Opts, n: u64) -> (u64, u64) {
-    let files: Vec<KnobFile> = KNOBS.iter().map(|k| KnobFile::open(&o.dir, k)).collect();
+    let files: Vec<KnobFile> = KNOBS
+        .iter()
+        .filter(|k| !o.skip.iter().any(|s| s == k.name))
+        .map(|k| KnobFile::open(&o.dir, k))
+        .collect();
     let mut rng = Rng::new(o.seed.wrapping_mul(1000).wrapping_add(n));
     let end = Instant::now() + Duration::from_secs(o.secs);
     let (mut valid, mut invalid) = (0, 0);
