@@ -956,7 +956,10 @@ impl Run<'_> {
             }
             let mut poll_ms = POLL_MS;
             if churn_ns != 0 {
-                poll_ms = next_churn.saturating_sub(now).div_ceil(NSEC_PER_MSEC).clamp(1, POLL_MS);
+                poll_ms = next_churn
+                    .saturating_sub(now)
+                    .div_ceil(NSEC_PER_MSEC)
+                    .clamp(1, POLL_MS);
             }
             sleep_ms_killable((end - now).div_ceil(NSEC_PER_MSEC).min(poll_ms));
         }
