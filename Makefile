@@ -13,7 +13,7 @@ KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
 PREFIX ?= /usr/local
 
 .PHONY: all module setup kernel test-modules tools check rust-analyzer print-kdir \
-	test test-debug run bench clean help modules_install install
+	test test-debug test-long run bench clean help modules_install install
 
 all: module
 
@@ -28,6 +28,7 @@ help:
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
+	@echo 'make test-long      the long stress tests (1000 load/unload cycles under stall)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
 	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
@@ -78,6 +79,13 @@ test-debug: setup
 	@bash scripts/build-module.sh --kernel debug --tests
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel debug
+
+# The stress tests at full length (61: 1000 insmod/rmmod cycles, an hour
+# or more under TCG); make test runs them shortened.
+test-long: setup
+	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
+	@bash scripts/build-tools.sh
+	@NFW_LONG=1 bash tests/run-tests --kernel $(KERNEL) 61-
 
 run: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
