@@ -13,9 +13,9 @@ nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 warn_interval_ms=1000 max_warnings=3
 nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
 
 nfw_dmesg_mark
-echo "workers=4 mode=page zone=dma window_ms=8000" >/sys/kernel/nfw_stallgen/run &
+echo "workers=4 mode=page zone=dma window_ms=$(nfw_slow 8000)" >/sys/kernel/nfw_stallgen/run &
 gen=$!
-wait_for '[ "$(nfw_stat stalls_active)" -ge 4 ]' 20 0.2 ||
+wait_for '[ "$(nfw_stat stalls_active)" -ge 4 ]' "$(nfw_slow 20)" 0.2 ||
 	{ cat $D/stalls; nfw_fail "4 stalls not detected: $(cat $D/stats)"; }
 sleep 2
 cat $D/stalls >/tmp/stalls
@@ -40,7 +40,7 @@ reports=$(nfw_dmesg_new | grep -c "nofail_watchdog: INFO: task nfw_stall/")
 nfw_dmesg_new | grep -A30 "nofail_watchdog: INFO: task nfw_stall/" | grep -qE "__alloc_pages|alloc_pages|try_to_free_pages|Call Trace|nfw_stall" ||
 	nfw_fail "reports carry no stack"
 wait $gen || nfw_fail "generator run failed"
-wait_for '[ "$(nfw_stat in_flight)" -eq 0 ]' 10 || nfw_fail "in_flight stays $(nfw_stat in_flight)"
+wait_for '[ "$(nfw_stat in_flight)" -eq 0 ]' "$(nfw_slow 10)" || nfw_fail "in_flight stays $(nfw_stat in_flight)"
 nfw_wait_settled
 [ "$(nfw_stat stalls_ended)" -eq 4 ] || nfw_fail "stalls_ended=$(nfw_stat stalls_ended)"
 [ "$(nfw_stat longest_stall_ms)" -ge 6000 ] || nfw_fail "longest_stall_ms=$(nfw_stat longest_stall_ms)"
@@ -51,7 +51,7 @@ nfw_log "histogram:"; cat $D/histogram
 # A new budget after writing max_warnings.
 echo 2 >$D/max_warnings
 nfw_dmesg_mark
-echo "workers=3 mode=page zone=dma window_ms=3000" >/sys/kernel/nfw_stallgen/run ||
+echo "workers=3 mode=page zone=dma window_ms=$(nfw_slow 3000)" >/sys/kernel/nfw_stallgen/run ||
 	nfw_fail "second run failed"
 reports=$(nfw_dmesg_new | grep -c "nofail_watchdog: INFO: task nfw_stall/")
 [ "$reports" -eq 2 ] || nfw_fail "$reports reports after resetting the budget to 2"
