@@ -2,7 +2,7 @@
 # insmod/rmmod cycles while 64 tasks stay stalled in no-fail page
 # allocations and some of them sleep in back-off inside the module at every
 # rmmod: no splat, no hang, and when the stall ends every stuck task
-# finishes. 1000 cycles with NFW_LONG=1 (make test-long), 25 in make test:
+# finishes. 1000 cycles with NFW_LONG=1 (make test-long), 12 in make test:
 # a cycle takes 2-5 s under TCG (kprobe and ftrace (un)registration and
 # two RCU-tasks grace periods with 64 tasks spinning in reclaim).
 # The generator churns (churn_ms): every 200 ms one stuck task gets a page
@@ -17,7 +17,7 @@
 # nfw-long-timeout: 7200
 . "$(dirname "$0")/lib.sh"
 
-if [ "${NFW_LONG:-0}" = 1 ]; then CYCLES=${NFW_CYCLES:-1000}; else CYCLES=${NFW_CYCLES:-25}; fi
+if [ "${NFW_LONG:-0}" = 1 ]; then CYCLES=${NFW_CYCLES:-1000}; else CYCLES=${NFW_CYCLES:-12}; fi
 WORKERS=64
 G=/sys/kernel/nfw_stallgen
 PARAMS="stall_warn_ms=3600000 backoff_after_ms=0 backoff=fixed backoff_min_ms=20 oom_after_ms=0"
