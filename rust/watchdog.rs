@@ -148,10 +148,16 @@ impl ThreadBody for Watchdog {
                 ) {
                     OomGate::Go => {
                         victim_wait = None;
-                        LAST_OOM_NS.store(now.max(1), Ordering::Relaxed);
                         events.oom(&s, now);
                         events.flush();
-                        trigger_oom(&s, now, &mut no_victim_said);
+                        // The interval runs from the invocation, not from
+                        // the scan that decided it: printing this scan's
+                        // reports (stack traces on a serial console) may
+                        // have taken a while, and two invocations must be
+                        // oom_interval_ms apart.
+                        let at = sys::now_ns();
+                        LAST_OOM_NS.store(at.max(1), Ordering::Relaxed);
+                        trigger_oom(&s, at, &mut no_victim_said);
                         continue;
                     }
                     OomGate::Wait(since) => {
