@@ -23,9 +23,11 @@ cpu_ticks() {
 
 measure() { # measure BACKOFF: ticks burnt in 4 s by 2 stuck workers
 	nfw_knob backoff "$1"
-	echo "workers=2 mode=page zone=dma window_ms=7000" >/sys/kernel/nfw_stallgen/run &
+	# (The stall must outlast the measurement: on a slower kernel it takes
+	# NFW_SLOW times longer to set up.)
+	echo "workers=2 mode=page zone=dma window_ms=$(nfw_slow 7000)" >/sys/kernel/nfw_stallgen/run &
 	gen=$!
-	wait_for '[ "$(nfw_stat stalls_active)" -ge 2 ]' 20 0.2 || nfw_fail "backoff=$1: stall not detected"
+	wait_for '[ "$(nfw_stat stalls_active)" -ge 2 ]' "$(nfw_slow 20)" 0.2 || nfw_fail "backoff=$1: stall not detected"
 	sleep 1
 	a=$(cpu_ticks)
 	sleep 4
