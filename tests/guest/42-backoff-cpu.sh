@@ -6,8 +6,11 @@
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
 
+# On a slower kernel a retry round itself costs NFW_SLOW times more CPU, and
+# what back-off saves is the ratio of its sleep to a round's cost: the
+# longest sleep scales with NFW_SLOW (100 ms on the default kernel).
 nfw_insmod "$NFW_MODULE" stall_warn_ms=1000 oom_after_ms=0 backoff_after_ms=500 \
-	backoff_min_ms=1 backoff_max_ms=100
+	backoff_min_ms=1 backoff_max_ms=$(nfw_slow 100)
 nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
 
 # cpu_ticks: total utime+stime of the generator's workers, in clock ticks.
