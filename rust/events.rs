@@ -19,7 +19,7 @@
 
 use crate::bindings as b;
 use crate::logic::events::{self as ev, Event, EventKind, RateLimit};
-use crate::logic::fmtbuf::FmtBuf;
+use crate::logic::fmtbuf::{newest_that_fit, Count, FmtBuf};
 use crate::logic::stall::{self, Policy};
 use crate::sys::{Comm, KernelCell};
 use crate::track::{self, Snapshot};
@@ -381,16 +381,6 @@ unsafe extern "C" fn uevent_work(_w: *mut b::work_struct) {
     UEVENT_DONE.store(head, Ordering::Relaxed);
 }
 
-/// Counts output bytes without storing them.
-struct Count(usize);
-
-impl Write for Count {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        self.0 = self.0.saturating_add(s.len());
-        Ok(())
-    }
-}
-
 /// The `events` file: `seq N` (the newest event's number: a poller reads it
 /// to see what is new), a header, then as many of the newest events as fit
 /// in `room` bytes, oldest first.
@@ -400,20 +390,12 @@ pub(crate) fn show(w: &mut impl Write, room: usize) -> core::fmt::Result {
     writeln!(used, "seq {}\n{}", head, ev::HEADER)?;
     writeln!(w, "seq {}\n{}", head, ev::HEADER)?;
     let oldest = head.saturating_sub(LEN as u64 - 1).max(1);
-    // Walk back from the newest while the lines fit.
-    let mut first = head.saturating_add(1);
-    for seq in (oldest..=head).rev() {
-        let Some((e, _, _)) = read(seq) else {
-            break;
-        };
+    let first = newest_that_fit(oldest, head, room.saturating_sub(used.0), |seq| {
+        let (e, _, _) = read(seq)?;
         let mut c = Count(0);
-        e.write_line(&mut c)?;
-        if used.0.saturating_add(c.0) > room {
-            break;
-        }
-        used.0 = used.0.saturating_add(c.0);
-        first = seq;
-    }
+        e.write_line(&mut c).ok()?;
+        Some(c.0)
+    });
     for seq in first..=head {
         if let Some((e, _, _)) = read(seq) {
             e.write_line(w)?;

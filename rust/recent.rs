@@ -6,6 +6,7 @@
 //! Written lock-free from the slow-path return hook; each entry has a
 //! sequence count so readers skip entries that are being rewritten.
 
+use crate::logic::fmtbuf::{newest_that_fit, Count};
 use crate::logic::gfp::Gfp;
 use crate::track::Snapshot;
 use core::fmt::Write;
@@ -131,29 +132,46 @@ pub(crate) fn read(n: u64) -> Option<Ended> {
     (e.seq.load(Ordering::Relaxed) == seq && num == n).then_some(ended)
 }
 
-/// Writes the ring, oldest first, one line per ended stall.
-pub(crate) fn show(w: &mut impl Write) -> core::fmt::Result {
-    writeln!(
-        w,
-        "pid comm kind order gfp start_ns first_report_ns end_ns ms retries sleeps"
-    )?;
-    let head = head();
-    for e in (head.saturating_sub(LEN as u64)..head).filter_map(read) {
+impl Ended {
+    /// Writes this stall as one line of the `recent` file.
+    fn write_line(&self, w: &mut impl Write) -> core::fmt::Result {
         writeln!(
             w,
             "{} {} {} {} {} {} {} {} {} {} {}",
-            e.pid,
-            e.comm,
-            crate::track::kind_from(e.kind).as_str(),
-            e.order,
-            Gfp(e.gfp),
-            e.start_ns,
-            e.first_report_ns,
-            e.end_ns,
-            e.end_ns.saturating_sub(e.start_ns) / 1_000_000,
-            e.rounds,
-            e.sleeps
-        )?;
+            self.pid,
+            self.comm,
+            crate::track::kind_from(self.kind).as_str(),
+            self.order,
+            Gfp(self.gfp),
+            self.start_ns,
+            self.first_report_ns,
+            self.end_ns,
+            self.end_ns.saturating_sub(self.start_ns) / 1_000_000,
+            self.rounds,
+            self.sleeps
+        )
+    }
+}
+
+/// Header line of the `recent` file.
+const HEADER: &str = "pid comm kind order gfp start_ns first_report_ns end_ns ms retries sleeps";
+
+/// Writes the ring, one line per ended stall: as many of the newest as fit
+/// in `room` bytes (the ring holds more than a page shows), oldest first.
+pub(crate) fn show(w: &mut impl Write, room: usize) -> core::fmt::Result {
+    writeln!(w, "{HEADER}")?;
+    let head = head();
+    let Some(newest) = head.checked_sub(1) else {
+        return Ok(());
+    };
+    let room = room.saturating_sub(HEADER.len().saturating_add(1));
+    let first = newest_that_fit(head.saturating_sub(LEN as u64), newest, room, |n| {
+        let mut c = Count(0);
+        read(n)?.write_line(&mut c).ok()?;
+        Some(c.0)
+    });
+    for e in (first..head).filter_map(read) {
+        e.write_line(w)?;
     }
     Ok(())
 }

@@ -153,8 +153,10 @@ unsafe extern "C" fn show(
     let Some(i) = index_of(attr) else {
         return EINVAL.to_errno() as isize;
     };
-    // SAFETY: sysfs passes a zeroed, writable buffer of PAGE_SIZE bytes.
-    let page = unsafe { core::slice::from_raw_parts_mut(buf, kb::PAGE_SIZE) };
+    // SAFETY: sysfs passes a zeroed, writable buffer of PAGE_SIZE bytes;
+    // we use all but the last (sysfs complains about a show() that
+    // returns PAGE_SIZE: it keeps room for a terminating NUL).
+    let page = unsafe { core::slice::from_raw_parts_mut(buf, kb::PAGE_SIZE - 1) };
     let mut w = FmtBuf::new(page);
     let _ = if i < knobs::COUNT {
         config::format(knobs::ALL[i], &mut w).and_then(|()| w.write_char('\n'))
@@ -163,10 +165,14 @@ unsafe extern "C" fn show(
             Info::Stats => show_stats(&mut w),
             Info::Histogram => show_histogram(&mut w),
             Info::Stalls => show_stalls(&mut w),
-            Info::Recent => crate::recent::show(&mut w),
+            Info::Recent => crate::recent::show(&mut w, kb::PAGE_SIZE - 1),
             Info::Events => crate::events::show(&mut w, kb::PAGE_SIZE - 1),
         }
     };
+    // `stalls` shows what fits of a larger table; an entry rewritten
+    // between the size and the write passes of `recent`/`events` may also
+    // overflow: readers get whole lines only.
+    w.trim_partial_line();
     w.len() as isize
 }
 

@@ -61,6 +61,61 @@ impl<'a> FmtBuf<'a> {
     pub fn as_str(&self) -> &str {
         core::str::from_utf8(self.as_bytes()).unwrap_or("")
     }
+
+    /// If output was dropped, drops the partial last line too, so that a
+    /// reader of a line-oriented file only ever sees whole lines.
+    ///
+    /// Does nothing when nothing was truncated.
+    pub fn trim_partial_line(&mut self) {
+        if !self.truncated {
+            return;
+        }
+        let keep = self
+            .as_bytes()
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i.saturating_add(1));
+        self.len = keep;
+    }
+}
+
+/// A [`fmt::Write`] sink that only counts the bytes written to it.
+#[derive(Debug, Default)]
+pub struct Count(pub usize);
+
+impl fmt::Write for Count {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.0 = self.0.saturating_add(s.len());
+        Ok(())
+    }
+}
+
+/// Returns the first of the items `oldest..=newest` from which on the
+/// newest items fit in `room` bytes, walking back from `newest`.
+///
+/// `len_of(n)` is the length of item `n`, or `None` if it is gone (the walk
+/// stops there). The result is `newest + 1` when not even `newest` fits
+/// (or is gone): then nothing is shown. For files that show "as many of
+/// the newest entries as fit, oldest first" from a ring.
+pub fn newest_that_fit(
+    oldest: u64,
+    newest: u64,
+    room: usize,
+    mut len_of: impl FnMut(u64) -> Option<usize>,
+) -> u64 {
+    let mut used = 0usize;
+    let mut first = newest.saturating_add(1);
+    for n in (oldest..=newest).rev() {
+        let Some(len) = len_of(n) else {
+            break;
+        };
+        match used.checked_add(len) {
+            Some(u) if u <= room => used = u,
+            _ => break,
+        }
+        first = n;
+    }
+    first
 }
 
 impl fmt::Write for FmtBuf<'_> {

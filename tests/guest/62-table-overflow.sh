@@ -3,11 +3,12 @@
 # in ZONE_DMA no-fail allocations, against the 1024-slot table. (The
 # generator's maximum, 2048, works too, but the 1024 untracked workers,
 # which nothing backs off, spin in reclaim and starve this shell for
-# minutes even at nice 19.) The table fills, the rest is counted in `overflow` and reported
-# once in the kernel log, reports stay within max_warnings, the stalls file
-# stays within its page, the module's memory does not grow, nothing
-# crashes, and once the stall ends every task finishes and every slot is
-# freed.
+# minutes even at nice 19.) The table fills, the rest is counted in
+# `overflow` and reported once in the kernel log, reports stay within
+# max_warnings, the stalls and recent files are whole lines within a page
+# (sysfs's limit: PAGE_SIZE - 1 bytes), the module's memory does not grow,
+# nothing crashes, and once the stall ends every task finishes and every
+# slot is freed.
 # nfw-qemu: --mem 512
 # nfw-timeout: 600
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +38,7 @@ while [ $i -lt 5 ]; do
 	[ "$used" -le $CAPACITY ] && [ "$infl" -le $CAPACITY ] || nfw_fail "more than $CAPACITY tracked: $(cat $NFW_SYS/stats)"
 	lines=$(wc -l <$NFW_SYS/stalls)
 	[ "$lines" -gt 1 ] || nfw_fail "the stalls file is empty while $infl are tracked: $(cat $NFW_SYS/stats)"
-	[ "$(wc -c <$NFW_SYS/stalls)" -le 4096 ] || nfw_fail "the stalls file is larger than a page"
+	nfw_whole_lines $NFW_SYS/stalls 11 || nfw_fail "the stalls file is not whole lines within a page"
 done
 nfw_dmesg_wait "tracking table full" "$(nfw_slow 10)" || nfw_fail "the overflow was not reported in the kernel log"
 nfw_log "$(grep -E '^(tracked|in_flight|slots_in_use|overflow|stalls_detected|reports|reports_suppressed|probe_missed) ' $NFW_SYS/stats | tr '\n' ' ')"
@@ -55,6 +56,7 @@ grep -qE "summary workers=$WORKERS .*stopped_by=signal" $G/records ||
 left=$(ps -o comm | grep -c '^nfw_stall/')
 [ "$left" = 0 ] || nfw_fail "$left stuck workers did not finish"
 nfw_wait_settled
+nfw_whole_lines $NFW_SYS/recent 11 || nfw_fail "the recent file is not whole lines within a page"
 nfw_rmmod nofail_watchdog
 nfw_rmmod nfw_stallgen
 nfw_pass "$WORKERS stuck tasks, $CAPACITY tracked, overflow counted and reported once"

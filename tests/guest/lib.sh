@@ -127,6 +127,20 @@ nfw_dmesg_check_clean() {
 }
 
 # --- modules -----------------------------------------------------------------
+# nfw_whole_lines FILE FIELDS: one read of FILE (a sysfs table) is shorter
+# than a page (4095 bytes, sysfs's limit), ends with a newline and every
+# line has FIELDS fields.
+nfw_whole_lines() {
+	cat "$1" >/tmp/.nfw_wl || return 1
+	_wl_bytes=$(wc -c </tmp/.nfw_wl)
+	[ "$_wl_bytes" -le 4095 ] || { echo "$1: $_wl_bytes bytes" >&2; return 1; }
+	# $(...) strips one trailing newline: empty only if that is the last byte.
+	[ "$_wl_bytes" = 0 ] || [ -z "$(tail -c 1 /tmp/.nfw_wl)" ] ||
+		{ echo "$1: last line cut" >&2; return 1; }
+	awk -v n="$2" -v f="$1" 'NF != n { print f ": line " NR " has " NF " fields" >"/dev/stderr"; bad = 1 }
+		END { exit bad }' /tmp/.nfw_wl
+}
+
 nfw_module_loaded() { [ -d "/sys/module/$1" ]; }
 
 # nfw_insmod PATH [PARAMS...]: load a module; fail the test if that fails.

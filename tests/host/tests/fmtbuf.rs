@@ -1,7 +1,7 @@
 //! Tests of `logic::fmtbuf`: truncating writer over a byte buffer.
 
 use core::fmt::Write;
-use nfw_logic_tests::logic::fmtbuf::FmtBuf;
+use nfw_logic_tests::logic::fmtbuf::{newest_that_fit, Count, FmtBuf};
 
 #[test]
 fn empty_buffer() {
@@ -101,4 +101,61 @@ fn write_char_and_fmt() {
     write!(b, "{:>4}|{:<3}|{:#x}", 7, "ab", 255).unwrap();
     assert_eq!(b.as_str(), "x   7|ab |0xff");
     assert!(!b.truncated());
+}
+
+#[test]
+fn trim_partial_line_drops_the_cut_line_only_when_truncated() {
+    let mut mem = [0u8; 10];
+    let mut b = FmtBuf::new(&mut mem);
+    b.write_str("abc\ndef\n").unwrap();
+    b.trim_partial_line();
+    assert_eq!(b.as_str(), "abc\ndef\n", "nothing cut: nothing trimmed");
+    b.write_str("ghij").unwrap();
+    assert!(b.truncated());
+    assert_eq!(b.as_str(), "abc\ndef\ngh");
+    b.trim_partial_line();
+    assert_eq!(b.as_str(), "abc\ndef\n");
+
+    let mut mem = [0u8; 4];
+    let mut b = FmtBuf::new(&mut mem);
+    b.write_str("no newline").unwrap();
+    b.trim_partial_line();
+    assert_eq!(b.as_str(), "", "a single cut line goes entirely");
+
+    let mut mem = [0u8; 4];
+    let mut b = FmtBuf::new(&mut mem);
+    b.write_str("abc").unwrap();
+    b.trim_partial_line();
+    assert_eq!(b.as_str(), "abc", "an unfinished line that fit is kept");
+}
+
+#[test]
+fn count_counts_bytes() {
+    let mut c = Count::default();
+    writeln!(c, "{} é", 12).unwrap();
+    assert_eq!(c.0, 6);
+}
+
+#[test]
+fn newest_that_fit_walks_back_from_the_newest() {
+    // Items 1..=5 of 10 bytes each.
+    let ten = |_n: u64| Some(10);
+    assert_eq!(newest_that_fit(1, 5, 100, ten), 1, "all fit");
+    assert_eq!(newest_that_fit(1, 5, 50, ten), 1, "exactly all fit");
+    assert_eq!(newest_that_fit(1, 5, 49, ten), 2, "the oldest is dropped");
+    assert_eq!(newest_that_fit(1, 5, 10, ten), 5, "only the newest");
+    assert_eq!(newest_that_fit(1, 5, 9, ten), 6, "not even the newest");
+    assert_eq!(newest_that_fit(1, 0, 100, ten), 1, "empty range");
+    // A gone item stops the walk: only newer items are shown.
+    let gone3 = |n: u64| (n != 3).then_some(10);
+    assert_eq!(newest_that_fit(1, 5, 100, gone3), 4);
+    // Lengths differ per item.
+    let len = |n: u64| Some(n as usize);
+    assert_eq!(newest_that_fit(1, 5, 9, len), 4, "5 + 4 fit, + 3 not");
+    // Huge lengths do not overflow.
+    let half = usize::MAX / 2 + 1;
+    assert_eq!(
+        newest_that_fit(0, u64::MAX - 1, usize::MAX, |_| Some(half)),
+        u64::MAX - 1
+    );
 }
