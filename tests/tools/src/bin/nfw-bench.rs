@@ -9,6 +9,7 @@
 //!   the markdown table (see `nfw_tools::bench`).
 
 use nfw_tools::bench::{self, Raw};
+use nfw_tools::sys::{page_size, AnonMap};
 use std::process::exit;
 use std::time::Instant;
 
@@ -23,28 +24,12 @@ fn die(msg: &str) -> ! {
 /// One pass: map, touch each page, unmap; nanoseconds per page.
 fn fault_once(bytes: usize, page: usize) -> f64 {
     let t0 = Instant::now();
-    // SAFETY: an anonymous private mapping at an address of the kernel's choice.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            bytes,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        eprintln!("nfw-bench: mmap: {}", std::io::Error::last_os_error());
+    let map = AnonMap::new(bytes).unwrap_or_else(|e| {
+        eprintln!("nfw-bench: mmap: {e}");
         exit(1);
-    }
-    let p = addr.cast::<u8>();
-    for off in (0..bytes).step_by(page) {
-        // SAFETY: `off` < `bytes`, inside the writable mapping.
-        unsafe { p.add(off).write_volatile(1) };
-    }
-    // SAFETY: unmapping exactly the mapping made above.
-    unsafe { libc::munmap(addr, bytes) };
+    });
+    map.touch(page);
+    drop(map);
     t0.elapsed().as_nanos() as f64 / (bytes / page) as f64
 }
 
@@ -62,8 +47,7 @@ fn fault(args: &[String]) {
     if mb == 0 {
         die("--mb N is required");
     }
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let page = page_size();
     let v: Vec<f64> = (0..reps).map(|_| fault_once(mb << 20, page)).collect();
     let min = v.iter().copied().fold(f64::INFINITY, f64::min);
     println!(

@@ -5,6 +5,7 @@
 //! Exits non-zero with a message if the memory cannot be mapped or locked.
 
 use nfw_tools::hog::{self, Config};
+use nfw_tools::sys::{page_size, AnonMap};
 use std::io::Write;
 use std::process::exit;
 
@@ -65,39 +66,16 @@ fn main() {
 
     raise_memlock_limit();
 
-    // SAFETY: an anonymous private mapping at an address of the kernel's choice.
-    let addr = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            bytes,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    if addr == libc::MAP_FAILED {
-        os_err(&format!("mmap of {mb} MiB failed"));
-    }
-    // SAFETY: `addr..addr + bytes` is our mapping; mlock() faults it all in.
-    if unsafe { libc::mlock(addr, bytes) } != 0 {
-        os_err(&format!(
-            "mlock of {mb} MiB failed (RLIMIT_MEMLOCK could not be lifted?)"
+    let map = AnonMap::new(bytes).unwrap_or_else(|e| {
+        die(&format!("mmap of {mb} MiB failed: {e}"));
+    });
+    if let Err(e) = map.lock() {
+        die(&format!(
+            "mlock of {mb} MiB failed (RLIMIT_MEMLOCK could not be lifted?): {e}"
         ));
     }
     // Touch every page (mlock already populated them; this also dirties them).
-    // SAFETY: sysconf has no preconditions.
-    let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) })
-        .ok()
-        .filter(|&p| p > 0)
-        .unwrap_or(4096);
-    let base = addr.cast::<u8>();
-    let mut off = 0;
-    while off < bytes {
-        // SAFETY: `off < bytes`: inside our writable mapping.
-        unsafe { base.add(off).write_volatile(1) };
-        off += page;
-    }
+    map.touch(page_size());
 
     if let Some(v) = cfg.oom_score_adj {
         if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{v}\n")) {
