@@ -3,8 +3,10 @@
 #
 # The machine: a small guest, no swap, most of its RAM mlocked by a protected
 # service (nfw-hog, oom_score_adj -1000: the database the box exists for).
-# (the hog takes MemAvailable minus NFW_XFS_LEAVE_MB, default 1, measured once
-# per boot before the first phase, then the load starts).  The load: nfw-fsload, 16 processes writing 256 KiB files into one shared
+# (the hog takes MemAvailable minus NFW_XFS_LEAVE_MB, measured once per boot
+# before the first phase, and never more than MemAvailable minus that at its
+# own start; then the load starts).  The load: nfw-fsload, 16 processes
+# writing 256 KiB files into one shared
 # XFS directory (create, write, fsync, xattr, rename, unlink), their workers
 # at oom_score_adj 0.  XFS clears __GFP_FS in its inodes' mapping mask, so
 # every page-cache folio of a buffered write is a GFP_NOFS order-0 allocation
@@ -30,7 +32,9 @@ XFS_PROCS=${NFW_XFS_PROCS:-16}
 XFS_FILE_KB=${NFW_XFS_FILE_KB:-256}
 XFS_KEEP=${NFW_XFS_KEEP:-64}
 XFS_XATTR=${NFW_XFS_XATTR:-64}
-XFS_LEAVE_MB=${NFW_XFS_LEAVE_MB:-1}
+# 1 MiB; more on a slower debug kernel, whose KASAN quarantine and kmemleak
+# metadata keep memory that MemAvailable does not show (NFW_SLOW MiB).
+XFS_LEAVE_MB=${NFW_XFS_LEAVE_MB:-$(nfw_slow 1)}
 XFS_HARD_EXTRA_S=${NFW_XFS_HARD_EXTRA_S:-120}
 
 # xfs_now_cs: centiseconds since boot in NOW_CS, without forking.
@@ -109,7 +113,14 @@ xfs_phase() {
 	# with the workers' memory in place before the hog, the same load ran
 	# with sub-second stalls: reclaim kept up).
 	echo 3 >/proc/sys/vm/drop_caches
-	nfw_start_hog --mb "$XFS_HOG_MB" --oom-score-adj -1000 --name nfw-hog
+	# The boot's size, unless the kernel now keeps more for itself (slab
+	# grown in an earlier phase; on the debug kernel, kmemleak and KASAN):
+	# a hog larger than MemAvailable would leave nothing for the shell's
+	# own forks, with every task protected ("System is deadlocked on
+	# memory").
+	_hog_mb=$(awk -v l="$XFS_LEAVE_MB" -v h="$XFS_HOG_MB" \
+		'/^MemAvailable:/ { a = int($2 / 1024) - l; print (a < h ? a : h) }' /proc/meminfo)
+	nfw_start_hog --mb "$_hog_mb" --oom-score-adj -1000 --name nfw-hog
 	_hog=$NFW_HOG_PID
 	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 	xfs_now_cs
@@ -156,6 +167,7 @@ xfs_phase() {
 		echo "name=$_name"
 		echo "knobs=$_knobs"
 		echo "load_s=$_load_s"
+		echo "hog_mb=$_hog_mb"
 		echo "mem_after_hog=$_mem"
 		echo "load_finished=$_done"
 		echo "load_rc=$_load_rc"

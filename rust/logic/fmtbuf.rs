@@ -93,10 +93,11 @@ impl fmt::Write for Count {
 /// Returns the first of the items `oldest..=newest` from which on the
 /// newest items fit in `room` bytes, walking back from `newest`.
 ///
-/// `len_of(n)` is the length of item `n`, or `None` if it is gone (the walk
-/// stops there). The result is `newest + 1` when not even `newest` fits
-/// (or is gone): then nothing is shown. For files that show "as many of
-/// the newest entries as fit, oldest first" from a ring.
+/// `len_of(n)` is the length of item `n`, or `None` if it is gone (being
+/// rewritten in a lock-free ring: it takes no room, and the writer skips
+/// it too). The result is `newest + 1` when not even `newest` fits: then
+/// nothing is shown. For files that show "as many of the newest entries as
+/// fit, oldest first" from a ring.
 pub fn newest_that_fit(
     oldest: u64,
     newest: u64,
@@ -106,10 +107,7 @@ pub fn newest_that_fit(
     let mut used = 0usize;
     let mut first = newest.saturating_add(1);
     for n in (oldest..=newest).rev() {
-        let Some(len) = len_of(n) else {
-            break;
-        };
-        match used.checked_add(len) {
+        match used.checked_add(len_of(n).unwrap_or(0)) {
             Some(u) if u <= room => used = u,
             _ => break,
         }

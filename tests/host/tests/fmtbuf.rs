@@ -146,9 +146,10 @@ fn newest_that_fit_walks_back_from_the_newest() {
     assert_eq!(newest_that_fit(1, 5, 10, ten), 5, "only the newest");
     assert_eq!(newest_that_fit(1, 5, 9, ten), 6, "not even the newest");
     assert_eq!(newest_that_fit(1, 0, 100, ten), 1, "empty range");
-    // A gone item stops the walk: only newer items are shown.
+    // A gone item takes no room and does not stop the walk.
     let gone3 = |n: u64| (n != 3).then_some(10);
-    assert_eq!(newest_that_fit(1, 5, 100, gone3), 4);
+    assert_eq!(newest_that_fit(1, 5, 100, gone3), 1);
+    assert_eq!(newest_that_fit(1, 5, 30, gone3), 2);
     // Lengths differ per item.
     let len = |n: u64| Some(n as usize);
     assert_eq!(newest_that_fit(1, 5, 9, len), 4, "5 + 4 fit, + 3 not");
