@@ -4,9 +4,9 @@
 # (A) SIGKILLed from userspace while tracked, then exit when memory comes
 # back, their slots closed while other processes reuse task structs;
 # (B) themselves the OOM killer's victim: the module's trigger picks the
-# stuck task (oom_score_adj 1000), which cannot die inside a no-fail
-# allocation until memory comes back; the repeated triggers stay one per
-# oom_interval_ms and quiet; (C) two tasks pinned to different CPUs that
+# stuck task (oom_score_adj 1000); the victim either gets a page from the
+# OOM reserves and exits at once or stays stuck until memory comes back
+# (see B), and the repeated triggers stay one per oom_interval_ms; (C) two tasks pinned to different CPUs that
 # stall together: both reported, one OOM trigger per interval. A generator
 # run's reserve is what gives the zone memory back at the end of each part.
 # nfw-qemu: --mem 512
@@ -59,6 +59,17 @@ nfw_wait_settled
 nfw_log "A: writer SIGKILLed while stuck and tracked, exited once memory came back, slot closed"
 
 # --- B: the stalled task is the OOM victim ------------------------------------
+# Once killed, the victim may allocate below the min watermark (ALLOC_OOM: down
+# to min/2, mm/page_alloc.c), the level the stuck no-fail workers' fallback
+# (ALLOC_MIN_RESERVE) already drains the zone to; whether a page is there for
+# it at that moment depends on what kswapd took and what the per-CPU lists
+# gave back (zone DMA free pages 0-15 against min 21 when the kill came, in
+# eight runs). So the victim exits at once with its page (3 of those 8 runs)
+# or stays stuck until memory comes back: both are the kernel working as
+# designed, and the same must hold either way: the trigger picked the stuck
+# task, no no-fail allocation returned NULL, the triggers stay one per
+# oom_interval_ms while the kthread workers stay stuck, the victim exits once
+# memory is back and its slot closes.
 nfw_knob oom_interval_ms 1000
 nfw_knob oom_after_ms 1500
 nfw_dmesg_mark
@@ -69,7 +80,12 @@ wait_for "nfw_dmesg_grep 'Killed process $v '" "$(nfw_slow 30)" 0.5 ||
 	nfw_fail "B: the stuck writer $v was not the OOM victim: $(nfw_dmesg_new | grep -E 'oom|Killed' | tail -5)"
 t0=$(date +%s)
 sleep "$(nfw_slow 3)"
-gone $v && nfw_fail "B: the victim exited inside a no-fail allocation without memory"
+if gone $v; then
+	how="got a page from the OOM reserves and exited at once"
+else
+	how="stayed stuck until memory came back (no reserves left for it)"
+	tracked $v || gone $v || nfw_fail "B: the stuck victim $v is no longer tracked: $(cat $D/stalls)"
+fi
 trig=$(nfw_dmesg_new | grep -c 'nofail_watchdog: triggering OOM kill')
 secs=$(($(date +%s) - t0 + 2))
 # One trigger per oom_interval_ms (1 s) at most, plus the first.
@@ -78,8 +94,9 @@ nfw_knob oom_after_ms 0
 end_gen B
 wait_for "gone $v" "$(nfw_slow 30)" 0.2 || nfw_fail "B: the victim did not exit after memory came back"
 wait $v 2>/dev/null
+nfw_dmesg_grep 'allocations returned NULL' && nfw_fail "B: $(nfw_dmesg_new | grep 'returned NULL')"
 nfw_wait_settled
-nfw_log "B: the OOM victim was the stuck task itself; $trig triggers in about $secs s; it exited once memory came back"
+nfw_log "B: the OOM victim was the stuck task itself; it $how; $trig triggers in about $secs s"
 
 # --- C: two stalls on different CPUs at the same moment -----------------------
 if [ "$(nfw_cpus_online)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
@@ -115,6 +132,7 @@ if [ "$(nfw_cpus_online)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
 else
 	nfw_log "C: skipped (one CPU or no taskset)"
 fi
+dmesg | grep 'allocations returned NULL' && nfw_fail "a __GFP_NOFAIL allocation returned NULL"
 left=$(ps -o comm | grep -c '^nfw_stall/')
 [ "$left" = 0 ] || nfw_fail "$left generator workers did not finish"
 nfw_rmmod nofail_watchdog

@@ -82,7 +82,8 @@
 //!   context: `alloc_pages(GFP_NOFS | __GFP_NOFAIL | __GFP_DMA, 0)` in a
 //!   loop, holding the pages, until it has a fatal signal pending when an
 //!   allocation returns; then it frees them and the write fails with
-//!   `EINTR`. The argument must be `zone=dma` (the only zone supported: the
+//!   `EINTR` (with `ENOMEM`, and an error logged, if a no-fail allocation
+//!   ever returned NULL). The argument must be `zone=dma` (the only zone supported: the
 //!   rest of the system keeps working). This is a userspace task stuck in a
 //!   no-fail allocation: it can be SIGKILLed, chosen by the OOM killer, or
 //!   moved between CPUs while it is stuck (a NOFAIL allocation ignores the
@@ -1256,15 +1257,24 @@ unsafe extern "C" fn alloc_store(
         return EINVAL.to_errno() as isize;
     }
     let mut held = Chain::new(Kind::Pages(0));
+    let mut failed = 0u64;
     loop {
-        // A no-fail allocation returns only with a page.
-        held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA);
+        // A no-fail allocation returns only with a page; count the contract
+        // broken, so that a test sees it (an OOM victim that exits at once
+        // must have got its page, from the OOM reserves).
+        if !held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA) {
+            failed += 1;
+        }
         if fatal_signal_pending() {
             break;
         }
         cond_resched();
     }
     held.release();
+    if failed != 0 {
+        pr_err!("alloc: {failed} __GFP_NOFAIL allocations returned NULL\n");
+        return ENOMEM.to_errno() as isize;
+    }
     EINTR.to_errno() as isize
 }
 
