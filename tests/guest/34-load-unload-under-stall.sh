@@ -24,12 +24,8 @@ while [ $i -lt "$CYCLES" ]; do
 	fi
 	rmmod nofail_watchdog || nfw_fail "cycle $i: rmmod failed"
 	nfw_module_loaded nofail_watchdog && nfw_fail "cycle $i: still loaded"
-	# End the run early: SIGKILL makes the generator stop and free its
-	# reserve, every stuck task gets its memory and exits.
-	kill -9 $gen 2>/dev/null
-	wait $gen 2>/dev/null
-	grep -qE "summary .*stopped_by=(signal|window)" /sys/kernel/nfw_stallgen/records ||
-		nfw_fail "cycle $i: run did not end: $(tail -1 /sys/kernel/nfw_stallgen/records)"
+	# End the run early: every stuck task gets its memory and exits.
+	nfw_gen_end $gen "cycle $i"
 done
 nfw_log "$CYCLES cycles; stalls were tracked and sleeping in back-off at rmmod time in $seen of them"
 [ "$seen" -ge $((CYCLES * 8 / 10)) ] || nfw_fail "stalls tracked at rmmod in only $seen/$CYCLES cycles"

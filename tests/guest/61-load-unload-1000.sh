@@ -64,15 +64,8 @@ done
 secs=$(($(date +%s) - start))
 nfw_log "$CYCLES cycles in $secs s ($runs generator runs); back-off sleepers at rmmod in $seen; most tasks one instance tracked: $most"
 
-# End the stall: SIGKILL makes the controller free its reserve; every stuck
-# task gets memory, sees STOP and exits.
-kill -9 $gen
-wait_for '! kill -0 $gen 2>/dev/null' "$(nfw_slow 60)" 0.2 || nfw_fail "the generator run did not end"
-wait $gen 2>/dev/null
-grep -qE "summary workers=$WORKERS .*stopped_by=(signal|window)" $G/records ||
-	nfw_fail "run did not end cleanly: $(tail -1 $G/records)"
-left=$(ps -o comm | grep -c '^nfw_stall/')
-[ "$left" = 0 ] || nfw_fail "$left stuck workers did not finish"
+# End the stall: every stuck task gets memory, sees STOP and exits.
+nfw_gen_end $gen
 [ "$seen" -ge $((CYCLES * 9 / 10)) ] || nfw_fail "back-off sleepers at rmmod in only $seen/$CYCLES cycles"
 nfw_rmmod nfw_stallgen
 nfw_pass "$CYCLES insmod/rmmod cycles with $WORKERS stuck tasks ($secs s)"

@@ -48,13 +48,7 @@ nfw_log "stalls file: $lines lines shown of $infl tracked (one page)"
 [ "$(nfw_dmesg_new | grep -c 'nofail_watchdog: INFO: task')" -le 3 ] || nfw_fail "more than 3 stall reports logged"
 [ "$(cat /sys/module/nofail_watchdog/coresize)" = "$size0" ] || nfw_fail "module size changed"
 
-kill -9 $gen
-wait_for '! kill -0 $gen 2>/dev/null' "$(nfw_slow 120)" 0.5 || nfw_fail "the generator run did not end"
-wait $gen 2>/dev/null
-grep -qE "summary workers=$WORKERS .*stopped_by=signal" $G/records ||
-	nfw_fail "run did not end cleanly: $(tail -1 $G/records)"
-left=$(ps -o comm | grep -c '^nfw_stall/')
-[ "$left" = 0 ] || nfw_fail "$left stuck workers did not finish"
+nfw_gen_end $gen "" 120
 nfw_wait_settled
 nfw_whole_lines $NFW_SYS/recent 11 || nfw_fail "the recent file is not whole lines within a page"
 nfw_rmmod nofail_watchdog

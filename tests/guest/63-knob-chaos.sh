@@ -46,9 +46,7 @@ s0=$(nfw_stat backoff_sleeps)
 nfw_dmesg_wait 'nofail_watchdog: INFO: task nfw_stall/' "$(nfw_slow 10)" || nfw_fail "no report after the chaos"
 wait_for '[ "$(nfw_stat backoff_sleeps)" -gt '"$s0"' ]' "$(nfw_slow 10)" || nfw_fail "no back-off after the chaos"
 
-kill -9 $gen
-wait_for '! kill -0 $gen 2>/dev/null' "$(nfw_slow 60)" 0.2 || nfw_fail "the generator run did not end"
-wait $gen 2>/dev/null
+nfw_gen_end $gen
 nfw_wait_settled
 nfw_rmmod nofail_watchdog
 nfw_rmmod nfw_stallgen

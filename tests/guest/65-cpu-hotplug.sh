@@ -41,9 +41,9 @@ while [ $n -lt 2 ]; do
 	sleep 1
 done
 kill -9 $p
-kill -9 $gen
-wait_for '! kill -0 $p 2>/dev/null && ! kill -0 $gen 2>/dev/null' "$(nfw_slow 60)" 0.2 || nfw_fail "the stall did not end"
-wait $p $gen 2>/dev/null
+nfw_gen_end $gen
+wait_for '! kill -0 $p 2>/dev/null' "$(nfw_slow 60)" 0.2 || nfw_fail "the stuck writer did not exit"
+wait $p 2>/dev/null
 nfw_wait_settled
 nfw_rmmod nofail_watchdog
 nfw_rmmod nfw_stallgen

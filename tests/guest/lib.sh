@@ -222,6 +222,24 @@ nfw_stop_hog() {
 	return 0
 }
 
+# nfw_gen_end PID [WHAT] [SECS]: end the nfw_stallgen run whose `run` write is
+# the background job PID: SIGKILL makes its controller stop and free its
+# reserve, so every stuck worker gets memory and exits.  Fails (the message
+# prefixed with WHAT) unless the write returns within SECS (default 60, scaled
+# by NFW_SLOW), the run's summary says it stopped on the signal or at the end
+# of its window, and no worker kthread is left.
+nfw_gen_end() {
+	_what=${2:+$2: }
+	kill -9 "$1" 2>/dev/null
+	wait_for "! kill -0 $1 2>/dev/null" "$(nfw_slow "${3:-60}")" 0.2 ||
+		nfw_fail "${_what}the generator run did not end"
+	wait "$1" 2>/dev/null
+	grep -qE 'summary .*stopped_by=(signal|window)' /sys/kernel/nfw_stallgen/records ||
+		nfw_fail "${_what}the generator run did not end cleanly: $(tail -1 /sys/kernel/nfw_stallgen/records)"
+	wait_for '[ "$(ps -o comm | grep -c "^nfw_stall/")" = 0 ]' 5 0.2 ||
+		nfw_fail "${_what}$(ps -o comm | grep -c '^nfw_stall/') generator workers did not finish"
+}
+
 # nfw_stallgen_records: all records of the last generator run (every page of
 # the records file), then its summary line.
 nfw_stallgen_records() {
