@@ -46,6 +46,16 @@ use kernel::c_str;
 use kernel::ffi::{c_char, c_int, c_void};
 use kernel::prelude::*;
 
+// Shared with nfw_stallgen, which uses all of them.
+#[allow(dead_code)]
+#[path = "common/chain.rs"]
+mod chain;
+#[allow(dead_code)]
+#[path = "common/sysfs_dir.rs"]
+mod sysfs_dir;
+use chain::{Chain, Kind};
+use sysfs_dir::{Dir, File, Group};
+
 module! {
     type: Bench,
     name: "nfw_bench",
@@ -89,73 +99,6 @@ fn now_ns() -> u64 {
 fn cond_resched() {
     // SAFETY: called from process context without spinlocks held.
     unsafe { b::__cond_resched() };
-}
-
-/// Order-0 (or higher) pages held in a list threaded through the pages.
-///
-/// # Invariants
-///
-/// `head` is null or a page of order `order` that we own, whose first 8
-/// bytes hold the next page of the list or null.
-struct Pages {
-    /// The newest page.
-    head: *mut b::page,
-    /// Their order.
-    order: u32,
-}
-
-impl Pages {
-    /// An empty list.
-    fn new(order: u32) -> Self {
-        // INVARIANT: empty.
-        Pages {
-            head: ptr::null_mut(),
-            order,
-        }
-    }
-
-    /// Allocates one block with `gfp` and adds it; false if that failed.
-    fn grow(&mut self, gfp_mask: b::gfp_t) -> bool {
-        // SAFETY: any mask and order are valid; process context may block.
-        let page = unsafe { b::alloc_pages(gfp_mask, self.order) };
-        if page.is_null() {
-            return false;
-        }
-        // SAFETY: `page` is ours and at least a page long; the mapping is
-        // released right after the write.
-        unsafe {
-            let addr = b::kmap_local_page(page);
-            addr.cast::<*mut b::page>().write(self.head);
-            b::kunmap_local(addr);
-        }
-        // INVARIANT: `page` is ours, linked to the old head.
-        self.head = page;
-        true
-    }
-
-    /// Frees every page.
-    fn release(&mut self) {
-        while !self.head.is_null() {
-            let page = self.head;
-            // SAFETY: by the invariant `page` is ours and links to the next
-            // one; it is freed exactly once, after reading the link.
-            let next = unsafe {
-                let addr = b::kmap_local_page(page);
-                let next = addr.cast::<*mut b::page>().read();
-                b::kunmap_local(addr);
-                b::__free_pages(page, self.order);
-                next
-            };
-            // INVARIANT: the rest of the list.
-            self.head = next;
-        }
-    }
-}
-
-impl Drop for Pages {
-    fn drop(&mut self) {
-        self.release();
-    }
 }
 
 /// What a fast-path batch allocates.
@@ -266,7 +209,7 @@ fn run_fast(what: Fast, batch: usize, batches: usize, out: &mut impl Write) -> R
 fn run_hold(kb: usize, nofs: bool, out: &mut impl Write) -> Result {
     let gfp_mask = if nofs { gfp::NOFS } else { gfp::KERNEL };
     let pages = kb.div_ceil(4);
-    let mut held = Pages::new(0);
+    let mut held = Chain::new(Kind::Pages(0));
     let (mut max_ns, mut slow) = (0u64, 0u64);
     let t0 = now_ns();
     for _ in 0..pages {
@@ -294,7 +237,7 @@ struct Stallers {
     /// The threads, each with a task reference we own.
     tasks: KVVec<*mut b::task_struct>,
     /// The ZONE_DMA reserve, freed first at `unstall`.
-    reserve: Pages,
+    reserve: Chain,
 }
 
 /// Set by `unstall`: the stallers stop allocating.
@@ -306,7 +249,7 @@ static STOP: AtomicBool = AtomicBool::new(false);
 ///
 /// Only passed to `kthread_create_on_node()` by [`start_stallers`].
 unsafe extern "C" fn staller_main(_data: *mut c_void) -> c_int {
-    let mut held = Pages::new(0);
+    let mut held = Chain::new(Kind::Pages(0));
     // SAFETY: called from our own kthread.
     while !STOP.load(Ordering::Acquire) && !unsafe { b::kthread_should_stop() } {
         held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA);
@@ -326,7 +269,7 @@ unsafe extern "C" fn staller_main(_data: *mut c_void) -> c_int {
 /// Starts `n` stallers after taking the ZONE_DMA reserve.
 fn start_stallers(n: usize) -> Result<Stallers> {
     STOP.store(false, Ordering::Release);
-    let mut reserve = Pages::new(0);
+    let mut reserve = Chain::new(Kind::Pages(0));
     for _ in 0..STALL_RESERVE_PAGES {
         if !reserve.grow(gfp::KERNEL | gfp::DMA) {
             return Err(ENOMEM);
@@ -553,90 +496,30 @@ unsafe extern "C" fn result_show(
     }
 }
 
-/// The sysfs attributes (static: lockdep wants static keys).
-struct Tables {
-    run: b::kobj_attribute,
-    result: b::kobj_attribute,
-    attrs: [*mut b::attribute; 3],
-    group: b::attribute_group,
-}
+/// The sysfs tables of the two files.
+static GROUP: Group<2, 3> = Group::new();
 
-/// Interior mutability for [`Tables`] in a static.
-struct TablesCell(UnsafeCell<Tables>);
-
-// SAFETY: written only by `init_tables()` before registration, then only
-// read by sysfs.
-unsafe impl Sync for TablesCell {}
-
-static TABLES: TablesCell = TablesCell(UnsafeCell::new(
-    // SAFETY: all-zero is valid for these C structs.
-    unsafe { core::mem::zeroed() },
-));
-
-/// Fills in the sysfs tables; returns the group.
-fn init_tables() -> *const b::attribute_group {
-    let t = TABLES.0.get();
-    // SAFETY: module init, before registration: nothing else accesses
-    // `TABLES`; the names are static C strings.
-    unsafe {
-        (*t).run.attr.name = c_str!("run").as_char_ptr();
-        (*t).run.attr.mode = 0o200;
-        (*t).run.store = Some(run_store);
-        (*t).result.attr.name = c_str!("result").as_char_ptr();
-        (*t).result.attr.mode = 0o400;
-        (*t).result.show = Some(result_show);
-        (*t).attrs = [
-            ptr::addr_of_mut!((*t).run.attr),
-            ptr::addr_of_mut!((*t).result.attr),
-            ptr::null_mut(),
-        ];
-        (*t).group.attrs = ptr::addr_of_mut!((*t).attrs).cast();
-        ptr::addr_of!((*t).group)
-    }
-}
-
-/// The module: `/sys/kernel/nfw_bench` and its group.
+/// The module: `/sys/kernel/nfw_bench`.
 struct Bench {
-    kobj: *mut b::kobject,
-    group: *const b::attribute_group,
+    /// The directory; `None` once removed.
+    dir: Option<Dir>,
 }
-
-// SAFETY: the pointers are only used through thread-safe kernel functions.
-unsafe impl Send for Bench {}
-// SAFETY: see `Send`.
-unsafe impl Sync for Bench {}
 
 impl kernel::Module for Bench {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        let group = init_tables();
-        // SAFETY: `kernel_kobj` is set up at boot; the name is static.
-        let kobj = unsafe {
-            b::kobject_create_and_add(
-                c_str!("nfw_bench").as_char_ptr(),
-                ptr::addr_of!(b::kernel_kobj).read(),
-            )
-        };
-        if kobj.is_null() {
-            return Err(ENOMEM);
-        }
-        // SAFETY: `kobj` is live; `group` is a valid static group.
-        let ret = unsafe { b::sysfs_create_group(kobj, group) };
-        if ret != 0 {
-            // SAFETY: drops the reference `kobject_create_and_add()` gave us.
-            unsafe { b::kobject_put(kobj) };
-            return Err(Error::from_errno(ret));
-        }
-        Ok(Bench { kobj, group })
+        let files = [
+            File::write_only(c_str!("run"), run_store),
+            File::read_only(c_str!("result"), result_show),
+        ];
+        let dir = Dir::create(c_str!("nfw_bench"), &GROUP, files)?;
+        Ok(Bench { dir: Some(dir) })
     }
 }
 
 impl Drop for Bench {
     fn drop(&mut self) {
-        // SAFETY: both registered in `init`; removal waits for callbacks.
-        unsafe {
-            b::sysfs_remove_group(self.kobj, self.group);
-            b::kobject_put(self.kobj);
-        }
+        // Removing the files waits for running callbacks.
+        drop(self.dir.take());
         // No callback runs any more: stop leftover stallers.
         let _ = STATE.with(|st| {
             if let Some(s) = st.stallers.take() {

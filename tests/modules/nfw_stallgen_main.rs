@@ -97,16 +97,22 @@
 //! the active write, and a run always ends by itself within `window_ms` plus
 //! the time the stuck allocations need to complete once the reserve is freed.
 
-use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
-use core::ptr::{self, NonNull};
+use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::bindings as b;
 use kernel::ffi::{c_char, c_int, c_long, c_void};
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::{c_str, new_mutex};
+
+#[path = "common/chain.rs"]
+mod chain;
+#[path = "common/sysfs_dir.rs"]
+mod sysfs_dir;
+use chain::{Chain, Kind};
+use sysfs_dir::{Dir, File, Group};
 
 module! {
     type: StallGen,
@@ -505,149 +511,6 @@ impl Drop for NofsScope {
         // SAFETY: `saved` came from `memalloc_nofs_save()` on this task (the
         // scope is not `Send`), and scopes are dropped in reverse order.
         unsafe { nfw_stallgen_nofs_restore(self.saved) };
-    }
-}
-
-/// How the allocations of a [`Chain`] are made and freed.
-#[derive(Clone, Copy)]
-enum Kind {
-    /// `alloc_pages(gfp, order)` / `__free_pages()`.
-    Pages(u32),
-    /// `krealloc(NULL, size, gfp)` / `kfree()`.
-    Kmalloc(usize),
-    /// `kvrealloc(NULL, size, gfp)` / `kvfree()`.
-    Kvmalloc(usize),
-}
-
-/// Memory held without any bookkeeping allocation: a singly linked list
-/// threaded through the allocations themselves.
-///
-/// # Invariants
-///
-/// `head` is null or an allocation of `kind` that we own (a `struct page` of
-/// order `n` for `Kind::Pages(n)`, else the pointer `krealloc()`/`kvrealloc()`
-/// returned), whose first 8 bytes hold the previous allocation, in the same
-/// form, or null.
-struct Chain {
-    /// How the allocations are made.
-    kind: Kind,
-    /// The newest allocation.
-    head: *mut c_void,
-}
-
-impl Chain {
-    /// An empty chain.
-    fn new(kind: Kind) -> Self {
-        // INVARIANT: an empty chain.
-        Chain {
-            kind,
-            head: ptr::null_mut(),
-        }
-    }
-
-    /// Makes one allocation with `gfp` and adds it; false if it returned NULL.
-    fn grow(&mut self, gfp: b::gfp_t) -> bool {
-        match self.kind {
-            Kind::Pages(order) => {
-                // SAFETY: any gfp mask and order are valid arguments; we are in
-                // process context, so a blocking mask is fine.
-                let page = unsafe { b::alloc_pages(gfp, order) };
-                if page.is_null() {
-                    return false;
-                }
-                // SAFETY: `page` is a page we own; `kmap_local_page()` maps it
-                // (a page is at least 8 bytes and page aligned) and the mapping
-                // is released right after the write.
-                unsafe {
-                    let addr = b::kmap_local_page(page);
-                    addr.cast::<*mut c_void>().write(self.head);
-                    b::kunmap_local(addr);
-                }
-                // INVARIANT: `page` is ours, of `order`, linked to the old head.
-                self.head = page.cast();
-            }
-            Kind::Kmalloc(size) | Kind::Kvmalloc(size) => {
-                let p = if let Kind::Kmalloc(_) = self.kind {
-                    // SAFETY: `krealloc(NULL, ...)` is a plain allocation.
-                    unsafe { b::krealloc(ptr::null(), size, gfp) }
-                } else {
-                    // SAFETY: `kvrealloc(NULL, ...)` is a plain allocation.
-                    unsafe { b::kvrealloc(ptr::null(), size, gfp) }
-                };
-                if p.is_null() {
-                    return false;
-                }
-                // SAFETY: `p` is a fresh allocation of `size` >= 8 bytes, aligned
-                // for a pointer (kmalloc and vmalloc align to at least 8).
-                unsafe { p.cast::<*mut c_void>().write(self.head) };
-                // INVARIANT: `p` is ours, linked to the old head.
-                self.head = p;
-            }
-        }
-        true
-    }
-
-    /// Frees the newest allocation of a `Kind::Pages` chain, if any.
-    fn shrink(&mut self) {
-        let Kind::Pages(order) = self.kind else {
-            return;
-        };
-        if self.head.is_null() {
-            return;
-        }
-        let page = self.head.cast::<b::page>();
-        // SAFETY: by the type invariant `head` is a page of `order` that we
-        // own whose first 8 bytes link to the rest; we read the link, then
-        // free the page once and never touch it again.
-        let next = unsafe {
-            let addr = b::kmap_local_page(page);
-            let next = addr.cast::<*mut c_void>().read();
-            b::kunmap_local(addr);
-            b::__free_pages(page, order);
-            next
-        };
-        // INVARIANT: `next` is the rest of the chain.
-        self.head = next;
-    }
-
-    /// Frees every allocation of the chain.
-    fn release(&mut self) {
-        while !self.head.is_null() {
-            let cur = self.head;
-            // SAFETY: by the type invariant `cur` is an allocation of `kind` that
-            // we own and whose first 8 bytes link to the next one; we read the
-            // link, then free `cur` exactly once and never touch it again.
-            let next = unsafe {
-                match self.kind {
-                    Kind::Pages(order) => {
-                        let page = cur.cast::<b::page>();
-                        let addr = b::kmap_local_page(page);
-                        let next = addr.cast::<*mut c_void>().read();
-                        b::kunmap_local(addr);
-                        b::__free_pages(page, order);
-                        next
-                    }
-                    Kind::Kmalloc(_) => {
-                        let next = cur.cast::<*mut c_void>().read();
-                        b::kfree(cur);
-                        next
-                    }
-                    Kind::Kvmalloc(_) => {
-                        let next = cur.cast::<*mut c_void>().read();
-                        b::kvfree(cur);
-                        next
-                    }
-                }
-            };
-            // INVARIANT: `next` is the rest of the chain.
-            self.head = next;
-        }
-    }
-}
-
-impl Drop for Chain {
-    fn drop(&mut self) {
-        self.release();
     }
 }
 
@@ -1152,68 +1015,8 @@ fn shared() -> Result<&'static Shared> {
     unsafe { p.as_ref() }.ok_or(ENODEV)
 }
 
-/// The sysfs attributes and their group.
-///
-/// Static, because with lockdep the attribute keys must be in static storage.
-struct SysfsTables {
-    /// `run`.
-    run: b::kobj_attribute,
-    /// `records`.
-    records: b::kobj_attribute,
-    /// `records_offset`.
-    offset: b::kobj_attribute,
-    /// `alloc`.
-    alloc: b::kobj_attribute,
-    /// NULL-terminated list of the attributes.
-    attrs: [*mut b::attribute; 5],
-    /// The group.
-    group: b::attribute_group,
-}
-
-/// Interior mutability for [`SysfsTables`] in a static.
-struct TablesCell(UnsafeCell<SysfsTables>);
-
-// SAFETY: the tables are written only by `init_tables()` during module init,
-// before they are registered; afterwards only sysfs reads them.
-unsafe impl Sync for TablesCell {}
-
-/// The sysfs tables, filled in by `init_tables()`.
-static TABLES: TablesCell = TablesCell(UnsafeCell::new(
-    // SAFETY: all-zero is a valid value of these C structs (null pointers,
-    // `None` callbacks, zero modes).
-    unsafe { core::mem::zeroed() },
-));
-
-/// Fills in the sysfs tables; returns the group to register.
-fn init_tables() -> *const b::attribute_group {
-    let t = TABLES.0.get();
-    // SAFETY: called once from module init before the group is registered, so
-    // nothing else accesses `TABLES`; the names are static C strings.
-    unsafe {
-        (*t).run.attr.name = c_str!("run").as_char_ptr();
-        (*t).run.attr.mode = 0o200;
-        (*t).run.store = Some(run_store);
-        (*t).records.attr.name = c_str!("records").as_char_ptr();
-        (*t).records.attr.mode = 0o400;
-        (*t).records.show = Some(records_show);
-        (*t).offset.attr.name = c_str!("records_offset").as_char_ptr();
-        (*t).offset.attr.mode = 0o600;
-        (*t).offset.show = Some(offset_show);
-        (*t).offset.store = Some(offset_store);
-        (*t).alloc.attr.name = c_str!("alloc").as_char_ptr();
-        (*t).alloc.attr.mode = 0o200;
-        (*t).alloc.store = Some(alloc_store);
-        (*t).attrs = [
-            ptr::addr_of_mut!((*t).run.attr),
-            ptr::addr_of_mut!((*t).records.attr),
-            ptr::addr_of_mut!((*t).offset.attr),
-            ptr::addr_of_mut!((*t).alloc.attr),
-            ptr::null_mut(),
-        ];
-        (*t).group.attrs = ptr::addr_of_mut!((*t).attrs).cast();
-        ptr::addr_of!((*t).group)
-    }
-}
+/// The sysfs tables of the four files.
+static GROUP: Group<4, 5> = Group::new();
 
 /// Converts a result to what a sysfs callback returns.
 fn sysfs_ret(r: Result<usize>) -> isize {
@@ -1336,63 +1139,10 @@ unsafe extern "C" fn offset_store(
     }))
 }
 
-/// `/sys/kernel/nfw_stallgen` with its attribute group.
-///
-/// # Invariants
-///
-/// `kobj` is a kobject we hold a reference to, with `group` registered on it.
-struct SysfsDir {
-    /// The directory.
-    kobj: NonNull<b::kobject>,
-    /// The registered group.
-    group: *const b::attribute_group,
-}
-
-// SAFETY: the kobject and the group are only used through thread-safe kernel
-// functions; the pointers can be moved and shared between threads.
-unsafe impl Send for SysfsDir {}
-// SAFETY: see `Send`; `SysfsDir` has no `&self` methods that mutate.
-unsafe impl Sync for SysfsDir {}
-
-impl SysfsDir {
-    /// Creates the directory and its files.
-    fn create(group: *const b::attribute_group) -> Result<Self> {
-        // SAFETY: `kernel_kobj` is set up at boot and never changes; the name is
-        // a static C string.
-        let kobj = unsafe {
-            b::kobject_create_and_add(
-                c_str!("nfw_stallgen").as_char_ptr(),
-                ptr::addr_of!(b::kernel_kobj).read(),
-            )
-        };
-        let kobj = NonNull::new(kobj).ok_or(ENOMEM)?;
-        // SAFETY: `kobj` is live; `group` is a valid static group.
-        let ret = unsafe { b::sysfs_create_group(kobj.as_ptr(), group) };
-        if ret != 0 {
-            // SAFETY: drops the reference `kobject_create_and_add()` gave us.
-            unsafe { b::kobject_put(kobj.as_ptr()) };
-            return Err(Error::from_errno(ret));
-        }
-        // INVARIANT: both registered above.
-        Ok(SysfsDir { kobj, group })
-    }
-}
-
-impl Drop for SysfsDir {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant; `sysfs_remove_group()` waits for
-        // running callbacks (a run in progress) to finish.
-        unsafe {
-            b::sysfs_remove_group(self.kobj.as_ptr(), self.group);
-            b::kobject_put(self.kobj.as_ptr());
-        }
-    }
-}
-
 /// The module.
 struct StallGen {
-    /// The sysfs directory; `None` once removed.
-    dir: Option<SysfsDir>,
+    /// `/sys/kernel/nfw_stallgen`; `None` once removed.
+    dir: Option<Dir>,
     /// The state `SHARED` points to.
     _shared: Pin<KBox<Shared>>,
 }
@@ -1401,7 +1151,13 @@ impl kernel::Module for StallGen {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let shared = KBox::pin_init(Shared::new()?, GFP_KERNEL)?;
         SHARED.store(ptr::from_ref(&*shared).cast_mut(), Ordering::Release);
-        match SysfsDir::create(init_tables()) {
+        let files = [
+            File::write_only(c_str!("run"), run_store),
+            File::read_only(c_str!("records"), records_show),
+            File::read_write(c_str!("records_offset"), offset_show, offset_store),
+            File::write_only(c_str!("alloc"), alloc_store),
+        ];
+        match Dir::create(c_str!("nfw_stallgen"), &GROUP, files) {
             Ok(dir) => Ok(StallGen {
                 dir: Some(dir),
                 _shared: shared,
