@@ -7,7 +7,7 @@
 
 use crate::bindings as b;
 use crate::config;
-use crate::logic::fmtbuf::FmtBuf;
+use crate::logic::fmtbuf::{self, FmtBuf};
 use crate::logic::gfp::Gfp;
 use crate::logic::hist;
 use crate::logic::knobs::{self, Knob};
@@ -251,16 +251,27 @@ fn show_histogram(w: &mut impl Write) -> core::fmt::Result {
     hist::render(&counts, w)
 }
 
-fn show_stalls(w: &mut impl Write) -> core::fmt::Result {
+/// The tracked allocations, longest stuck first, as many as fit (about 40
+/// of up to `track::CAPACITY`): one pass over the table per line, so that
+/// nothing is allocated or sorted here, ordered by (start, slot).
+fn show_stalls(w: &mut FmtBuf<'_>) -> core::fmt::Result {
     let now = sys::now_ns();
     writeln!(
         w,
         "pid comm kind nofs order ms retries sleeps start_ns first_report_ns gfp"
     )?;
-    for s in (0..track::CAPACITY)
-        .filter_map(track::snapshot)
-        .filter(|s| s.in_allocator())
-    {
+    let in_allocator = |i| track::snapshot(i).filter(|s| s.in_allocator());
+    let mut prev = None;
+    while !w.truncated() {
+        let keys = (0..track::CAPACITY).filter_map(|i| in_allocator(i).map(|s| (s.start_ns, i)));
+        let Some(key) = fmtbuf::next_after(keys, prev) else {
+            break;
+        };
+        prev = Some(key);
+        // The slot may have been freed or reused since the pass.
+        let Some(s) = in_allocator(key.1).filter(|s| s.start_ns == key.0) else {
+            continue;
+        };
         writeln!(
             w,
             "{} {} {} {} {} {} {} {} {} {} {}",

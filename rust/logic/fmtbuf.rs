@@ -116,6 +116,22 @@ pub fn newest_that_fit(
     first
 }
 
+/// Returns the smallest of `keys` greater than `after` (the smallest of all
+/// when `after` is `None`), or `None` if there is none.
+///
+/// Lists a table whose entries change while it is read in key order without
+/// sorting it, and so without a buffer: one pass over the table per line.
+/// Every line's key is greater than the one before, so no entry is listed
+/// twice and the listing ends, whatever changes between the passes.
+pub fn next_after<K: Ord + Copy>(keys: impl IntoIterator<Item = K>, after: Option<K>) -> Option<K> {
+    keys.into_iter()
+        .filter(|k| match after {
+            None => true,
+            Some(a) => *k > a,
+        })
+        .min()
+}
+
 impl fmt::Write for FmtBuf<'_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.truncated {

@@ -6,9 +6,9 @@
 # minutes even at nice 19.) The table fills, the rest is counted in
 # `overflow` and reported once in the kernel log, reports stay within
 # max_warnings, the stalls and recent files are whole lines within a page
-# (sysfs's limit: PAGE_SIZE - 1 bytes), the module's memory does not grow,
-# nothing crashes, and once the stall ends every task finishes and every
-# slot is freed.
+# (sysfs's limit: PAGE_SIZE - 1 bytes), stalls shows the longest stuck
+# first, the module's memory does not grow, nothing crashes, and once the
+# stall ends every task finishes and every slot is freed.
 # nfw-qemu: --mem 512
 # nfw-timeout: 600
 . "$(dirname "$0")/lib.sh"
@@ -39,6 +39,8 @@ while [ $i -lt 5 ]; do
 	lines=$(wc -l <$NFW_SYS/stalls)
 	[ "$lines" -gt 1 ] || nfw_fail "the stalls file is empty while $infl are tracked: $(cat $NFW_SYS/stats)"
 	nfw_whole_lines $NFW_SYS/stalls 11 || nfw_fail "the stalls file is not whole lines within a page"
+	awk 'NR > 1 { if ($9 < last) exit 1; last = $9 }' $NFW_SYS/stalls ||
+		nfw_fail "the stalls file is not longest stuck first: $(cut -d' ' -f1,6,9 $NFW_SYS/stalls | head -5)"
 done
 nfw_dmesg_wait "tracking table full" "$(nfw_slow 10)" || nfw_fail "the overflow was not reported in the kernel log"
 nfw_log "$(grep -E '^(tracked|in_flight|slots_in_use|overflow|stalls_detected|reports|reports_suppressed|probe_missed) ' $NFW_SYS/stats | tr '\n' ' ')"

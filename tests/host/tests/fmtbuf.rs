@@ -1,7 +1,7 @@
 //! Tests of `logic::fmtbuf`: truncating writer over a byte buffer.
 
 use core::fmt::Write;
-use nfw_logic_tests::logic::fmtbuf::{newest_that_fit, Count, FmtBuf};
+use nfw_logic_tests::logic::fmtbuf::{newest_that_fit, next_after, Count, FmtBuf};
 
 #[test]
 fn empty_buffer() {
@@ -159,4 +159,82 @@ fn newest_that_fit_walks_back_from_the_newest() {
         newest_that_fit(0, u64::MAX - 1, usize::MAX, |_| Some(half)),
         u64::MAX - 1
     );
+}
+
+/// Lists `table` (slot -> start) the way `stalls` does: one `next_after`
+/// pass per line, keyed (start, slot); `change(line)` edits the table
+/// between passes.
+fn listing(
+    table: &mut Vec<Option<u64>>,
+    mut change: impl FnMut(usize, &mut Vec<Option<u64>>),
+) -> Vec<(u64, usize)> {
+    let mut out = Vec::new();
+    let mut prev = None;
+    loop {
+        let keys = table
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|s| (s, i)))
+            .collect::<Vec<_>>();
+        let Some(k) = next_after(keys, prev) else {
+            break;
+        };
+        out.push(k);
+        prev = Some(k);
+        change(out.len(), table);
+        assert!(out.len() <= 1000, "the listing does not end");
+    }
+    out
+}
+
+#[test]
+fn next_after_lists_oldest_first() {
+    assert_eq!(next_after(Vec::<u32>::new(), None), None, "empty table");
+    assert_eq!(next_after([3, 1, 2], None), Some(1));
+    assert_eq!(next_after([3, 1, 2], Some(1)), Some(2));
+    assert_eq!(
+        next_after([3, 1, 2], Some(3)),
+        None,
+        "nothing after the last"
+    );
+    assert_eq!(
+        next_after([3, 1, 2], Some(0)),
+        Some(1),
+        "a gone key is no barrier"
+    );
+
+    // Equal start times: the slot breaks the tie, both are listed.
+    let mut t = vec![Some(50), None, Some(10), Some(50), Some(30)];
+    let got = listing(&mut t, |_, _| {});
+    assert_eq!(got, vec![(10, 2), (30, 4), (50, 0), (50, 3)]);
+}
+
+#[test]
+fn next_after_survives_a_changing_table() {
+    // Entries end and new (younger) ones start in freed slots while the
+    // table is listed: the listing stays in order, lists nothing twice,
+    // and ends.
+    let mut t: Vec<Option<u64>> = (0..8).map(|i| Some(100 - i * 10)).collect();
+    let got = listing(&mut t, |line, t| {
+        t[line % 8] = if line % 2 == 0 {
+            None
+        } else {
+            Some(1000 + line as u64)
+        };
+    });
+    for w in got.windows(2) {
+        assert!(w[0] < w[1], "not in order: {got:?}");
+    }
+    assert_eq!(got.first(), Some(&(30, 7)), "the oldest entry comes first");
+    // An entry older than the last line listed that appears meanwhile is
+    // not listed (it would break the order); one younger is.
+    let mut t = vec![Some(10), Some(20), None];
+    let got = listing(&mut t, |line, t| {
+        if line == 1 {
+            t[2] = Some(5);
+        } else if line == 2 {
+            t[2] = Some(25);
+        }
+    });
+    assert_eq!(got, vec![(10, 0), (20, 1), (25, 2)]);
 }
