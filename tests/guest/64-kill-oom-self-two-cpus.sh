@@ -4,11 +4,12 @@
 # (A) SIGKILLed from userspace while tracked, then exit when memory comes
 # back, their slots closed while other processes reuse task structs;
 # (B) themselves the OOM killer's victim: the module's trigger picks the
-# stuck task (oom_score_adj 1000); the victim either gets a page from the
-# OOM reserves and exits at once or stays stuck until memory comes back
-# (see B), and the repeated triggers stay one per oom_interval_ms; (C) two tasks pinned to different CPUs that
-# stall together: both reported, one OOM trigger per interval. A generator
-# run's reserve is what gives the zone memory back at the end of each part.
+# stuck task (oom_score_adj 1000), which either gets a page from the OOM
+# reserves and exits at once or stays stuck until memory comes back (see
+# B), and the repeated triggers stay one per oom_interval_ms; (C) two tasks
+# pinned to different CPUs that stall together: both reported, one OOM
+# trigger per interval. A generator run's reserve is what gives the zone
+# memory back at the end of each part.
 # nfw-qemu: --mem 512
 # nfw-timeout: 400
 . "$(dirname "$0")/lib.sh"
