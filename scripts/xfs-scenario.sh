@@ -2,13 +2,12 @@
 # and scripts/guest-scenario.sh, after tests/guest/lib.sh; guest side).
 #
 # The machine: a small guest, no swap, most of its RAM mlocked by a protected
-# service (nfw-hog, oom_score_adj -1000: the database the box exists for).
-# (the hog takes MemAvailable minus NFW_XFS_LEAVE_MB, measured once per boot
-# before the first phase, and never more than MemAvailable minus that at its
-# own start; then the load starts).  The load: nfw-fsload, 16 processes
-# writing 256 KiB files into one shared
-# XFS directory (create, write, fsync, xattr, rename, unlink), their workers
-# at oom_score_adj 0.  XFS clears __GFP_FS in its inodes' mapping mask, so
+# service (nfw-hog, oom_score_adj -1000: the database the box exists for;
+# it takes MemAvailable minus NFW_XFS_LEAVE_MB, measured once per boot before
+# the first phase, and never more than MemAvailable minus that at its own
+# start; then the load starts).  The load: nfw-fsload, 16 processes writing
+# 256 KiB files into one shared XFS directory (create, write, fsync, xattr,
+# rename, unlink), their workers at oom_score_adj 0.  XFS clears __GFP_FS in its inodes' mapping mask, so
 # every page-cache folio of a buffered write is a GFP_NOFS order-0 allocation
 # that "cannot fail" and never reaches the OOM killer; the transactions
 # allocate GFP_NOFS too.  Without the module these writers sit in the page
