@@ -38,12 +38,14 @@
 //!
 //!   Each worker allocates in a loop and holds what it gets (the allocations
 //!   are chained through their own first 8 bytes, so holding costs nothing),
-//!   until STOP or, with `until=stall`, until it recovered from a stall: a
-//!   fast (< 50 ms) allocation after a run of slow ones that lasted at least
-//!   `stall_ms` (a task stuck in allocations that each succeed slowly from
-//!   the reserves is stuck all the same); the first worker that recovers
-//!   sets STOP for all, so that memory freed by an OOM kill is not eaten by
-//!   the others. A worker frees everything it holds and exits. Modes:
+//!   until STOP or, with `until=stall`, until the run recovered from a
+//!   stall: a worker's fast (< 50 ms) allocation while some worker (itself
+//!   or another) has been stuck for at least `stall_ms`, in one allocation
+//!   or a run of slow ones (a task stuck in allocations that each succeed
+//!   slowly from the reserves is stuck all the same); that worker sets STOP
+//!   for all, so that memory freed by an OOM kill is not eaten by the
+//!   others (whichever worker gets it first: often not the one stuck
+//!   longest). A worker frees everything it holds and exits. Modes:
 //!   `page`: `alloc_pages(GFP_NOFS | __GFP_NOFAIL, order)`;
 //!   `kmalloc`: `krealloc(NULL, 2048, GFP_NOFS | __GFP_NOFAIL)`;
 //!   `kvmalloc`: `kvrealloc(NULL, 65536, GFP_NOFS | __GFP_NOFAIL)`;
@@ -692,11 +694,17 @@ impl Shared {
                 return Err(ENOMEM);
             }
         }
+        let mut stuck_since = KVec::with_capacity(p.workers as usize, GFP_KERNEL)?;
+        for _ in 0..p.workers {
+            stuck_since.push(AtomicU64::new(0), GFP_KERNEL)?;
+        }
         let run = Run {
             params: p,
             shared: self,
             stop: AtomicBool::new(false),
             alive: AtomicU32::new(p.workers),
+            next_worker: AtomicU32::new(0),
+            stuck_since,
         };
         // Every thread exists before any of them allocates: the start gate.
         let workers = Workers::create(&run)?;
@@ -791,6 +799,13 @@ struct Run<'a> {
     stop: AtomicBool,
     /// Workers that have not finished yet.
     alive: AtomicU32,
+    /// Hands out the indices of `stuck_since`.
+    next_worker: AtomicU32,
+    /// Per worker: since when it has been stuck if its current allocation
+    /// turns out slow (the start of its run of slow allocations, else of its
+    /// current allocation); 0 before its first. Lets a worker that gets
+    /// memory see that another one has been stuck (`until=stall`).
+    stuck_since: KVec<AtomicU64>,
 }
 
 impl Run<'_> {
@@ -835,6 +850,15 @@ impl Run<'_> {
         self.stop.load(Ordering::Acquire) || unsafe { b::kthread_should_stop() }
     }
 
+    /// Whether a worker has been stuck since `t` or earlier (one look at
+    /// every worker: `until=stall` is for a few workers).
+    fn any_stuck_since(&self, t: u64) -> bool {
+        self.stuck_since.iter().any(|s| {
+            let since = s.load(Ordering::Acquire);
+            since != 0 && since <= t
+        })
+    }
+
     /// The body of a worker kthread.
     fn worker(&self) {
         let p = &self.params;
@@ -848,8 +872,13 @@ impl Run<'_> {
         // allocations each succeed slowly from the memory reserves is still
         // stuck, and the watchdog sees it as one stall too.
         let mut slow_since: Option<u64> = None;
+        let me = self.next_worker.fetch_add(1, Ordering::Relaxed) as usize;
+        let my_since = self.stuck_since.get(me);
         while !self.should_stop() {
             let start_ns = now_ns();
+            if let Some(m) = my_since {
+                m.store(slow_since.unwrap_or(start_ns), Ordering::Release);
+            }
             let ok = if p.mode == Mode::Scoped {
                 let _scope = NofsScope::enter();
                 held.grow(gfp)
@@ -885,12 +914,15 @@ impl Run<'_> {
             }
             if took >= SLOW_NS {
                 slow_since.get_or_insert(start_ns);
-            } else if let Some(since) = slow_since.take() {
+            } else {
+                slow_since = None;
                 // A fast allocation: memory is there again. With
-                // `until=stall`, stop if we had been stuck long enough.
-                // The other workers stop too: memory freed by an OOM kill
-                // must not be eaten by a worker that was not stuck as long.
-                if p.until_stall && start_ns.saturating_sub(since) >= stall_ns {
+                // `until=stall`, stop if any worker (this one included) had
+                // been stuck long enough when it started: memory freed by
+                // an OOM kill may all go to a worker that was not stuck as
+                // long while the one that was stays stuck. The others stop
+                // too, so that they do not eat that memory.
+                if p.until_stall && self.any_stuck_since(start_ns.saturating_sub(stall_ns)) {
                     self.stop.store(true, Ordering::Release);
                     break;
                 }
