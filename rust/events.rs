@@ -9,10 +9,13 @@
 //! allocation, no sleeping) and, if a recorded event is to be announced by a
 //! uevent, queues [`WORK`]: `kobject_uevent_env()` allocates, and a
 //! watchdog that waits for memory while memory is exhausted would be no
-//! watchdog. The work item allocates under `memalloc_noreclaim_save()`, so
-//! a uevent neither reclaims nor wakes the OOM killer: with `oom_after_ms=0`
-//! the module stays observe-only. Under total exhaustion a uevent fails
-//! (counted in `uevents_failed`); the `events` file still has it.
+//! watchdog. The work item allocates as any uevent sender does
+//! (`GFP_KERNEL`, in a kworker): never from the memory reserves, which a
+//! stall's no-fail fallback and OOM victims need (and from which a
+//! `pfmemalloc` skb could be dropped on its way to a listener while counted
+//! as sent). Under exhaustion it waits for reclaim like any other sender;
+//! the watchdog thread and the `events` file do not wait for it. A uevent
+//! the kernel refuses is counted in `uevents_failed`.
 //!
 //! Rate limits: see [`crate::logic::events`]. The ring keeps the last
 //! [`LEN`] events.
@@ -362,16 +365,12 @@ unsafe extern "C" fn uevent_work(_w: *mut b::work_struct) {
                 start = i + 1;
             }
         }
-        // SAFETY: no lock is held; the saved flags are restored below.
-        let flags = unsafe { b::nfw_memalloc_noreclaim_save() };
         // SAFETY: `kobj` is this module's kobject, alive while the module
         // is (the work is cancelled at unload); `envp` is a NULL-terminated
         // array of NUL-terminated strings that outlive the call.
         let ret = unsafe {
             b::kobject_uevent_env(kobj, b::kobject_action_KOBJ_CHANGE, envp.as_mut_ptr())
         };
-        // SAFETY: restores the flags saved above.
-        unsafe { b::nfw_memalloc_noreclaim_restore(flags) };
         if ret == 0 {
             UEVENTS_SENT.fetch_add(1, Ordering::Relaxed);
         } else {

@@ -1,19 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Forwarders to static inline functions and macros; see helpers.h. */
-#include <linux/ftrace.h>
 #include <linux/kobject.h>
 #include <linux/module.h>
-#include <linux/sched/mm.h>
-#include <linux/sysfs.h>
-#include <linux/workqueue.h>
-#include <linux/mutex.h>
+#include <linux/oom.h>
 #include <linux/sched.h>
-#include <linux/string.h>
-#include <linux/uaccess.h>
-#include <asm/cpufeature.h>
-#include <asm/ibt.h>
-#include <linux/rcupdate_wait.h>
+#include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include <linux/tracepoint.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
 #include "helpers.h"
 
 int nfw_current_pid(void)
@@ -28,9 +25,14 @@ void nfw_current_comm(char comm[16])
 	memcpy(comm, current->comm, TASK_COMM_LEN);
 }
 
-struct pt_regs *nfw_ftrace_get_regs(struct ftrace_regs *fregs)
+bool nfw_current_in_reclaim(void)
 {
-	return ftrace_get_regs(fregs);
+	return current->flags & PF_MEMALLOC;
+}
+
+bool nfw_current_dying(void)
+{
+	return fatal_signal_pending(current) || tsk_is_oom_victim(current);
 }
 
 void nfw_get_task_struct(struct task_struct *t)
@@ -43,42 +45,33 @@ void nfw_put_task_struct(struct task_struct *t)
 	put_task_struct(t);
 }
 
-void nfw_mutex_lock(struct mutex *lock)
+static DECLARE_WAIT_QUEUE_HEAD(nfw_backoff_wq);
+
+long nfw_backoff_sleep(long timeout, const bool *stop)
 {
-	mutex_lock(lock);
+	DEFINE_WAIT(wait);
+	long left = timeout;
+
+	prepare_to_wait(&nfw_backoff_wq, &wait, TASK_KILLABLE);
+	if (!READ_ONCE(*stop))
+		left = io_schedule_timeout(timeout);
+	finish_wait(&nfw_backoff_wq, &wait);
+	return left;
 }
 
-void nfw_synchronize_rcu_tasks(void)
+void nfw_backoff_wake_all(void)
 {
-	synchronize_rcu_tasks();
+	wake_up_all(&nfw_backoff_wq);
 }
 
-long nfw_retry_wait(long timeout)
+const char *nfw_tracepoint_name(struct tracepoint *tp)
 {
-	__set_current_state(TASK_UNINTERRUPTIBLE);
-	return io_schedule_timeout(timeout);
+	return tp->name;
 }
 
-bool nfw_ibt_enforced(void)
+void nfw_tracepoint_sync(void)
 {
-#ifdef CONFIG_X86_KERNEL_IBT
-	return cpu_feature_enabled(X86_FEATURE_IBT);
-#else
-	return false;
-#endif
-}
-
-bool nfw_starts_with_endbr(const void *addr)
-{
-#ifdef CONFIG_X86_KERNEL_IBT
-	u32 insn;
-
-	if (get_kernel_nofault(insn, addr))
-		return false;
-	return is_endbr(insn);
-#else
-	return true;
-#endif
+	tracepoint_synchronize_unregister();
 }
 
 struct kobject *nfw_module_kobj(struct module *mod)
@@ -99,14 +92,4 @@ void nfw_init_work(struct work_struct *work, void (*fn)(struct work_struct *))
 bool nfw_schedule_work(struct work_struct *work)
 {
 	return schedule_work(work);
-}
-
-unsigned int nfw_memalloc_noreclaim_save(void)
-{
-	return memalloc_noreclaim_save();
-}
-
-void nfw_memalloc_noreclaim_restore(unsigned int flags)
-{
-	memalloc_noreclaim_restore(flags);
 }

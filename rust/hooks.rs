@@ -1,116 +1,201 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The two hook points, both off the allocation fast path:
+//! The hook points, all off the allocation fast path and all reached
+//! through interfaces the kernel exports to modules:
 //!
-//! - a kretprobe on `__alloc_pages_slowpath()` follows every allocation in
-//!   scope from slow-path entry to return (entered only when the fast path
-//!   failed);
-//! - an ftrace hook on `try_to_free_pages()` (direct reclaim, once per retry
-//!   round) counts rounds of tracked tasks and, once back-off is due,
-//!   redirects that one call to [`reclaim_backoff`], which sleeps in the
-//!   task's own context like `memalloc_retry_wait()` and then reclaims.
+//! - a kretprobe on `__alloc_pages_slowpath()` (or its compiler clone)
+//!   follows every allocation from slow-path entry to return; it reads no
+//!   argument, so a clone's calling convention does not matter;
+//! - the `mm_vmscan_direct_reclaim_begin`/`_end` tracepoints, once per
+//!   direct-reclaim round, give the allocation's mask (after
+//!   `current_gfp_context()`) and order, count rounds, note whether reclaim
+//!   made progress, decide the round's back-off sleep, and adopt an
+//!   allocation already looping when the module loaded;
+//! - a shrinker, which direct reclaim runs in the reclaiming task's own
+//!   context, takes that back-off sleep (once per round), as
+//!   `memalloc_retry_wait()` would;
+//! - a kretprobe on `out_of_memory()` sees every OOM call of a looping
+//!   allocation after `__alloc_pages_may_oom()` has applied the kernel's
+//!   rules (costly order, `__GFP_THISNODE`, lowmem, `__GFP_RETRY_MAYFAIL`);
+//!   for a stall armed past `oom_after_ms` it passes the kernel a copy of
+//!   the `oom_control` that has `__GFP_FS`, so that the kernel's own OOM
+//!   killer decides the rest (notifiers, a dying `current`, constraints,
+//!   `panic_on_oom`, the wait for an exiting victim, the victim itself).
+//!
+//! Handlers run in the allocating task's context, atomically: they do not
+//! sleep, allocate or print (the shrinker's scan is the one place that
+//! sleeps, by design).
 
 use crate::bindings as b;
+use crate::compat;
 use crate::config;
 use crate::logic::gfp;
 use crate::logic::stall;
-use crate::sys::{self, KretprobeHandler, RedirectCallback};
+use crate::oom;
+use crate::sys::{self, KretprobeHandler, ShrinkerCallbacks};
 use crate::track::{self, Own, Token};
-use core::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use kernel::ffi::{c_int, c_ulong, c_void};
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Set at unload: no new sleeps, no new OOM triggers.
+pub(crate) static UNLOADING: AtomicBool = AtomicBool::new(false);
 
 /// The slow-path probe.
 pub(crate) struct SlowPath;
 
 impl KretprobeHandler for SlowPath {
-    fn entry(regs: &b::pt_regs) -> Option<u64> {
+    type Data = u64;
+
+    fn entry(_regs: &mut b::pt_regs, _slot: *mut u64) -> Option<u64> {
         if !config::enabled() {
             return None;
         }
-        // __alloc_pages_slowpath(gfp_t gfp_mask, unsigned int order, struct alloc_context *ac):
-        // the mask already went through current_gfp_context().
-        let gfp_mask = regs.di as u32;
-        let order = regs.si as u32;
-        let kind = gfp::tracked(config::scope(), gfp_mask, order)?;
-        track::STATS.tracked.fetch_add(1, Ordering::Relaxed);
         let task = sys::current_task();
-        track::claim(&task, gfp_mask, order, kind, sys::now_ns()).map(Token::to_u64)
+        let token = track::claim(&task, sys::now_ns())?;
+        track::STATS.tracked.fetch_add(1, Ordering::Relaxed);
+        Some(token.to_u64())
     }
 
-    fn ret(data: u64) {
-        track::release(Token::from_u64(data), sys::now_ns());
-    }
-}
-
-/// Address of the original `try_to_free_pages()`.
-pub(crate) static RECLAIM_ORIG: AtomicUsize = AtomicUsize::new(0);
-/// Tasks executing [`reclaim_backoff`] right now.
-pub(crate) static IN_BACKOFF: AtomicUsize = AtomicUsize::new(0);
-/// Set at unload: no new sleeps.
-pub(crate) static UNLOADING: AtomicBool = AtomicBool::new(false);
-
-/// The reclaim hook's decision.
-pub(crate) struct Reclaim;
-
-impl RedirectCallback for Reclaim {
-    fn redirect() -> Option<usize> {
-        let own = Own::new(track::find(sys::current_addr())?)?;
-        if !own.in_allocator() || own.in_wrapper() {
-            // Our own call of the original from `reclaim_backoff`.
-            return None;
-        }
-        let (start, sleeps) = own.round();
-        if UNLOADING.load(Ordering::Relaxed) {
-            return None;
-        }
-        let ms = stall::backoff_sleep_ms(&config::policy(), sys::now_ns(), start, sleeps);
-        if ms == 0 {
-            return None;
-        }
-        own.set_pending_sleep(ms);
-        Some(reclaim_backoff as *const () as usize)
+    fn ret(_regs: &b::pt_regs, data: &u64) {
+        track::release(Token::from_u64(*data), sys::now_ns());
     }
 }
 
-type ReclaimFn = unsafe extern "C" fn(*mut c_void, c_int, u32, *mut c_void) -> c_ulong;
+/// `mm_vmscan_direct_reclaim_begin`: a reclaim round of an allocation.
+pub(crate) fn reclaim_begin(gfp_mask: u32, order: i32) {
+    let order = order.max(0) as u32;
+    let now = sys::now_ns();
+    let own = match Own::current() {
+        Some(own) => own,
+        None => {
+            // Not followed from its slow-path entry: it entered before the
+            // module loaded (or while the table was full). Adopt it if it is
+            // in scope; its stall is at least as old as this module.
+            if !config::enabled() || track::find(sys::current_addr()).is_some() {
+                return;
+            }
+            let kind = gfp::tracked(config::scope(), gfp_mask, order);
+            if kind.is_none() {
+                return;
+            }
+            let task = sys::current_task();
+            let start = crate::LOADED_NS.load(Ordering::Relaxed).min(now);
+            if track::adopt(&task, gfp_mask, order, kind, start).is_none() {
+                return;
+            }
+            match Own::current() {
+                Some(own) => own,
+                None => return,
+            }
+        }
+    };
+    let kind = gfp::tracked(config::scope(), gfp_mask, order);
+    let round = own.round_begin(gfp_mask, order, kind, now);
+    let Some(kind) = round.kind else {
+        return;
+    };
+    let policy = config::policy();
+    // Sleep so that the round after it reaches the OOM killer by the
+    // stall's OOM deadline, if the kernel lets this allocation get there.
+    let oom_deadline = if round.oom_calls > 0 && oom::applies(kind, round.gfp) {
+        stall::oom_deadline(&policy, round.start_ns, oom::last_kill())
+    } else {
+        None
+    };
+    let ms = stall::backoff_sleep_capped(&policy, now, round.start_ns, round.sleeps, oom_deadline);
+    // Never delay a task that is dying (it must exit and release its locks).
+    let ms = if ms > 0 && (UNLOADING.load(Ordering::Relaxed) || sys::current_dying()) {
+        0
+    } else {
+        ms
+    };
+    own.set_pending_sleep(ms);
+}
 
-/// Replacement of `try_to_free_pages()` for a stuck task whose back-off is due.
-///
-/// `unsigned long try_to_free_pages(struct zonelist *, int order, gfp_t, nodemask_t *)`.
-/// Runs in the task's own context, where the original may sleep too, and
-/// holds no lock of ours while sleeping.
-///
-/// # Safety
-///
-/// Only entered through the ftrace redirect of `try_to_free_pages()`, with
-/// that function's arguments.
-unsafe extern "C" fn reclaim_backoff(
-    zonelist: *mut c_void,
-    order: c_int,
-    gfp_mask: u32,
-    nodemask: *mut c_void,
-) -> c_ulong {
-    IN_BACKOFF.fetch_add(1, Ordering::SeqCst);
-    let own = track::find(sys::current_addr()).and_then(Own::new);
-    if let Some(own) = &own {
+/// `mm_vmscan_direct_reclaim_end`: the round reclaimed `nr_reclaimed` pages.
+pub(crate) fn reclaim_end(nr_reclaimed: u64) {
+    if let Some(own) = Own::current() {
+        own.round_end(nr_reclaimed, sys::now_ns());
+    }
+}
+
+/// The back-off shrinker: answers only for a tracked task whose back-off
+/// sleep is due in this reclaim round, and sleeps in its scan.
+pub(crate) struct Backoff;
+
+/// What the shrinker claims it could free for a task due to sleep: enough
+/// for the shrinker core to call `scan` once (with `seeks = 0`).
+const BACKOFF_COUNT: u64 = 1024;
+
+impl ShrinkerCallbacks for Backoff {
+    fn count() -> u64 {
+        match Own::current() {
+            Some(own) if own.sleep_pending() => BACKOFF_COUNT,
+            _ => 0,
+        }
+    }
+
+    fn scan() -> u64 {
+        let Some(own) = Own::current() else {
+            return sys::SHRINK_STOP;
+        };
+        // Taken once per round: the other shrinker calls of this round
+        // (one per priority level and node) see nothing pending.
         let ms = own.take_pending_sleep();
-        if ms > 0 && !UNLOADING.load(Ordering::Relaxed) {
-            sys::retry_wait(ms);
-            own.slept(ms);
+        if ms > 0 && !UNLOADING.load(Ordering::Relaxed) && !sys::current_dying() {
+            sys::backoff_sleep(ms, &UNLOADING);
+            own.slept(ms, sys::now_ns());
         }
-        own.set_in_wrapper(true);
+        sys::SHRINK_STOP
     }
-    // SAFETY: `RECLAIM_ORIG` holds the address of `try_to_free_pages()`,
-    // checked callable at init, with exactly this signature.
-    let orig =
-        unsafe { core::mem::transmute::<usize, ReclaimFn>(RECLAIM_ORIG.load(Ordering::Relaxed)) };
-    // SAFETY: forwarding the caller's own arguments to the original. The
-    // ftrace callback sees `in_wrapper` and lets this call through. This is
-    // not a tail call: we clean up after it.
-    let ret = unsafe { orig(zonelist, order, gfp_mask, nodemask) };
-    if let Some(own) = &own {
-        own.set_in_wrapper(false);
+}
+
+/// What the OOM probe keeps while `out_of_memory()` runs: the copy of the
+/// control block it passed in, with `__GFP_FS`.
+#[derive(Clone, Copy)]
+pub(crate) struct OomCall {
+    oc: b::oom_control,
+}
+
+/// The `out_of_memory()` probe.
+pub(crate) struct OutOfMemory;
+
+impl KretprobeHandler for OutOfMemory {
+    type Data = OomCall;
+
+    fn entry(regs: &mut b::pt_regs, slot: *mut OomCall) -> Option<OomCall> {
+        // bool out_of_memory(struct oom_control *oc): a global function,
+        // called with the C calling convention.
+        let oc = compat::first_arg(regs) as *const b::oom_control;
+        if oc.is_null() || !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
+            return None;
+        }
+        let own = Own::current()?;
+        let round = own.oom_call();
+        track::STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: `oc` is the caller's live control block for this call.
+        let orig = unsafe { *oc };
+        let kind = round.kind?;
+        // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
+        // acts on them itself.
+        if !orig.memcg.is_null() || orig.order < 0 || !oom::applies(kind, orig.gfp_mask) {
+            return None;
+        }
+        let policy = config::policy();
+        if !stall::oom_due(&policy, sys::now_ns(), round.start_ns, oom::last_kill()) {
+            return None;
+        }
+        let mut call = OomCall { oc: orig };
+        call.oc.gfp_mask |= gfp::FS;
+        call.oc.chosen = core::ptr::null_mut();
+        oom::armed(&own);
+        // The kernel now works on the copy, which stays in the probe
+        // instance until `out_of_memory()` returns (written there by the
+        // caller of this handler before the function runs).
+        compat::set_first_arg(regs, slot as usize);
+        Some(call)
     }
-    IN_BACKOFF.fetch_sub(1, Ordering::SeqCst);
-    ret
+
+    fn ret(_regs: &b::pt_regs, call: &OomCall) {
+        oom::outcome(call.oc.chosen as usize);
+    }
 }

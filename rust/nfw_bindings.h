@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Input of bindgen: the kernel interfaces the module uses beyond the kernel crate. */
-#include <linux/ftrace.h>
 #include <linux/gfp.h>
 #include <linux/kernfs.h>
 #include <linux/kobject.h>
 #include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
-#include <linux/mutex.h>
 #include <linux/oom.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/sched/debug.h>
+#include <linux/shrinker.h>
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
+#include <linux/tracepoint.h>
 #include <linux/workqueue.h>
 #include "helpers.h"
 
@@ -28,9 +28,7 @@ const gfp_t NFW_GFP_COMP = __GFP_COMP;
 const gfp_t NFW_GFP_ZERO = __GFP_ZERO;
 const gfp_t NFW_GFP_ZEROTAGS = __GFP_ZEROTAGS;
 const gfp_t NFW_GFP_KERNEL = GFP_KERNEL;
-const unsigned long NFW_FTRACE_OPS_FL_SAVE_REGS = FTRACE_OPS_FL_SAVE_REGS;
-const unsigned long NFW_FTRACE_OPS_FL_IPMODIFY = FTRACE_OPS_FL_IPMODIFY;
-const unsigned long NFW_FTRACE_OPS_FL_RECURSION = FTRACE_OPS_FL_RECURSION;
 const unsigned long NFW_HZ = HZ;
 const int NFW_PIDTYPE_PID = PIDTYPE_PID;
 const int NFW_TASK_COMM_LEN = TASK_COMM_LEN;
+const unsigned long NFW_SHRINK_STOP = SHRINK_STOP;

@@ -5,10 +5,11 @@
 //! them down like `memalloc_retry_wait()` and, for the stalls the OOM killer
 //! skips (no `__GFP_FS`), lets the kernel's OOM killer act.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::prelude::*;
 
 mod bindings;
+mod compat;
 mod config;
 mod events;
 mod hooks;
@@ -57,66 +58,90 @@ pub(crate) fn probe_missed() -> u64 {
     unsafe { (*p).missed() }
 }
 
-static PROBE: core::sync::atomic::AtomicPtr<sys::Kretprobe> =
-    core::sync::atomic::AtomicPtr::new(core::ptr::null_mut());
+static PROBE: AtomicPtr<sys::Kretprobe> = AtomicPtr::new(core::ptr::null_mut());
 
-/// Instances for the kretprobe: every trackable allocation plus slack for
-/// those that return while the table is full.
+/// When the module started following slow-path entries: a stall adopted
+/// later began before this.
+pub(crate) static LOADED_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Instances for the slow-path kretprobe: every trackable allocation plus
+/// slack for those that return while the table is full.
 const MAXACTIVE: i32 = track::CAPACITY as i32 + 64;
+/// Instances for the `out_of_memory()` kretprobe (calls run one at a time,
+/// under `oom_lock`; memcg OOMs may add a few).
+const OOM_MAXACTIVE: i32 = 16;
 
 /// The loaded module. Fields are torn down in `Drop` in a fixed order.
 struct NofailWatchdog {
     sysfs: Option<sysfs::SysfsDir>,
+    oom: Option<sys::Kretprobe>,
+    shrinker: Option<sys::Shrinker>,
+    reclaim_begin: Option<sys::TracepointProbe>,
+    reclaim_end: Option<sys::TracepointProbe>,
     probe: Option<KBox<sys::Kretprobe>>,
-    reclaim: Option<sys::FtraceRedirect>,
     thread: Option<sys::Kthread>,
-    oom: Option<KBox<oom::OomKiller>>,
 }
 
 impl kernel::Module for NofailWatchdog {
     fn init(module: &'static ThisModule) -> Result<Self> {
         let mut m = NofailWatchdog {
             sysfs: None,
-            probe: None,
-            reclaim: None,
-            thread: None,
             oom: None,
+            shrinker: None,
+            reclaim_begin: None,
+            reclaim_end: None,
+            probe: None,
+            thread: None,
         };
         // Every step is undone by `Drop` if a later one fails.
-        let ks = sys::Kallsyms::new()?;
-        let reclaim = ks.lookup(c"try_to_free_pages")?;
-        sys::check_callable(c"try_to_free_pages", reclaim)?;
-        let oom = KBox::new(oom::OomKiller::new(&ks)?, GFP_KERNEL)?;
-        watchdog::OOM.store(&*oom as *const _ as *mut _, Ordering::Release);
-        m.oom = Some(oom);
-
+        hooks::UNLOADING.store(false, Ordering::Relaxed);
         let thread = sys::Kthread::spawn::<watchdog::Watchdog>(c"nofail_watchdog")?;
         thread.set_fifo_low();
         sysfs::WAKE.store(thread.task(), Ordering::Release);
         m.thread = Some(thread);
 
-        hooks::RECLAIM_ORIG.store(reclaim, Ordering::Relaxed);
-        hooks::UNLOADING.store(false, Ordering::Relaxed);
-        m.reclaim = Some(sys::FtraceRedirect::register::<hooks::Reclaim>(
-            c"try_to_free_pages",
-            reclaim,
-        )?);
-
+        LOADED_NS.store(sys::now_ns(), Ordering::Relaxed);
         let probe = KBox::new(
-            sys::Kretprobe::register::<hooks::SlowPath>(c"__alloc_pages_slowpath", MAXACTIVE)?,
+            sys::Kretprobe::register::<hooks::SlowPath>(&compat::SLOWPATH_SYMBOLS, MAXACTIVE)?,
             GFP_KERNEL,
         )?;
         PROBE.store(&*probe as *const _ as *mut _, Ordering::Release);
+        let slowpath = probe.symbol();
         m.probe = Some(probe);
+
+        // SAFETY: the probes have these tracepoints' prototypes on this
+        // kernel (`compat`) and only touch the module's lock-free table.
+        m.reclaim_end = Some(unsafe {
+            sys::TracepointProbe::register(
+                compat::RECLAIM_END,
+                compat::reclaim_end_probe as *mut kernel::ffi::c_void,
+            )
+        }?);
+        // SAFETY: as above.
+        m.reclaim_begin = Some(unsafe {
+            sys::TracepointProbe::register(
+                compat::RECLAIM_BEGIN,
+                compat::reclaim_begin_probe as *mut kernel::ffi::c_void,
+            )
+        }?);
+        m.shrinker = Some(sys::Shrinker::register::<hooks::Backoff>(c"nofail_watchdog")?);
+        m.oom = Some(sys::Kretprobe::register::<hooks::OutOfMemory>(
+            &[compat::OUT_OF_MEMORY],
+            OOM_MAXACTIVE,
+        )?);
 
         let dir = sysfs::SysfsDir::create()?;
         events::attach(dir.kobj(), module.as_ptr().cast());
         m.sysfs = Some(dir);
         pr_info!(
-            "watching {} allocations stuck in the page allocator slow path (stall_warn_ms={} oom_after_ms={})\n",
+            "watching {} allocations stuck in the page allocator slow path (stall_warn_ms={} oom_after_ms={}); hooks: {}, {}, {}, shrinker, {}\n",
             config::scope().as_str(),
             config::get(logic::knobs::Knob::StallWarnMs),
-            config::get(logic::knobs::Knob::OomAfterMs)
+            config::get(logic::knobs::Knob::OomAfterMs),
+            sys::name_str(slowpath),
+            sys::name_str(compat::RECLAIM_BEGIN),
+            sys::name_str(compat::RECLAIM_END),
+            sys::name_str(compat::OUT_OF_MEMORY),
         );
         Ok(m)
     }
@@ -127,28 +152,25 @@ impl Drop for NofailWatchdog {
         // 1. No more user writes that could wake the thread or read the probe.
         let was_loaded = self.sysfs.take().is_some();
         PROBE.store(core::ptr::null_mut(), Ordering::Release);
-        // 2. No new back-off sleeps; no new redirects into module code.
-        hooks::UNLOADING.store(true, Ordering::Relaxed);
-        if self.reclaim.take().is_some() {
-            // 3. Tasks redirected before the unregister may not have reached
-            // `reclaim_backoff` yet, others may be sleeping in it: wait for
-            // all of them to leave, then for the last instructions.
-            sys::synchronize_tasks();
-            while hooks::IN_BACKOFF.load(Ordering::SeqCst) != 0 {
-                sys::msleep(10);
-            }
-            sys::synchronize_tasks();
-        }
-        // 4. Stop following slow-path calls; calls in flight return through
-        // the kernel's trampoline.
+        // 2. No new back-off sleep or OOM trigger; end the sleeps under way.
+        hooks::UNLOADING.store(true, Ordering::SeqCst);
+        sys::backoff_wake_all();
+        // 3. No more triggers (a call in flight keeps its copy of the
+        // control block in its probe instance until it returns).
+        self.oom.take();
+        // 4. Waits for shrinker callbacks in progress: the woken sleepers.
+        self.shrinker.take();
+        // 5. Stop following rounds and slow-path calls; calls in flight
+        // return through the kernel's trampoline.
+        self.reclaim_begin.take();
+        self.reclaim_end.take();
         self.probe.take();
-        // 5. Stop the thread (waits for an OOM invocation in progress).
+        // 6. Stop the thread.
         sysfs::WAKE.store(core::ptr::null_mut(), Ordering::Release);
         self.thread.take();
-        // 6. No more events to deliver (the thread was their only source).
+        // 7. No more events to deliver (the thread was their only source).
         events::detach();
-        watchdog::OOM.store(core::ptr::null_mut(), Ordering::Release);
-        if self.oom.take().is_some() && was_loaded {
+        if was_loaded {
             pr_info!("unloaded\n");
         }
     }

@@ -1,106 +1,185 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Invoking the kernel's own OOM killer for a stall it will not act on.
+//! Letting the kernel's own OOM killer act for a stall it skips.
 //!
-//! `out_of_memory()` returns without choosing a victim for allocations
-//! without `__GFP_FS`. The watchdog thread calls it itself, the way the
-//! sysrq-f handler does (`GFP_KERNEL`, `order = -1`, under `oom_lock`), so
-//! the kernel chooses the victim (honouring `oom_score_adj` and memcg
-//! `oom.group`), prints its usual report and lets the OOM reaper work; with
-//! `order = -1` it never panics when nothing is eligible. With `order = -1`
-//! the kernel does not wait for a victim that is still exiting either, so
-//! the watchdog does that itself ([`OomKiller::pending_victims`] and
-//! `logic::stall::oom_gate`).
+//! `out_of_memory()` returns before choosing a victim for a global OOM
+//! without `__GFP_FS`: the allocation loops with no OOM kill, ever. The
+//! `out_of_memory()` probe (see `hooks`) sees each such call a looping
+//! allocation makes, only after `__alloc_pages_may_oom()` has applied the
+//! kernel's rules; for a stall armed past `oom_after_ms` it hands the
+//! kernel a copy of the control block with `__GFP_FS`, in the stuck task's
+//! own call. Everything else is the kernel's: OOM notifiers, a dying
+//! `current`, cpuset/mempolicy constraints, `vm.panic_on_oom`, the wait for
+//! a victim that is still exiting, `oom_score_adj`, the OOM reaper, and
+//! `panic("System is deadlocked on memory")` when no task is eligible,
+//! exactly as for the same allocation with `__GFP_FS`.
+//!
+//! This file keeps the record of the latest trigger, written by the probe
+//! (under the kernel's `oom_lock`, which serialises all OOM calls) and read
+//! by the watchdog thread, which reports it.
 
-use crate::bindings as b;
-use crate::sys::{self, Kallsyms};
-use core::sync::atomic::{AtomicI32, Ordering};
-use kernel::prelude::*;
+use crate::logic::gfp::{self, Kind};
+use crate::sys::Comm;
+use crate::track::{Own, Snapshot, STATS};
+use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
-type OutOfMemoryFn = unsafe extern "C" fn(*mut b::oom_control) -> bool;
-
-/// What an OOM invocation did.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
-    /// A victim was chosen and killed.
-    Killed,
-    /// No task was eligible.
-    NoneEligible,
+/// Whether the OOM trigger applies to a stall of `kind` with mask `gfp`:
+/// it cannot fail and cannot reach the OOM killer itself (no `__GFP_FS`).
+pub(crate) fn applies(kind: Kind, gfp: u32) -> bool {
+    kind != Kind::Other && gfp::is_nofs(gfp)
 }
 
-/// The kernel's OOM killer entry point.
+/// Time of the latest kill after a trigger (0 = none): `oom_interval_ms`
+/// runs from it.
+static LAST_KILL_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The latest kill, if any.
+pub(crate) fn last_kill() -> Option<u64> {
+    match LAST_KILL_NS.load(Ordering::Relaxed) {
+        0 => None,
+        t => Some(t),
+    }
+}
+
+/// What the kernel did with a triggered call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It killed a task.
+    Killed,
+    /// It waited for an earlier victim that is still exiting.
+    Deferred,
+    /// It returned before choosing (an OOM notifier freed memory, or the
+    /// stuck task itself is dying).
+    NoKill,
+}
+
+/// The record of the latest trigger: a sequence count (odd while being
+/// written) and the stall it was for.
 ///
 /// # Invariants
 ///
-/// `out_of_memory` is the address of the kernel's `out_of_memory()` and can
-/// be called indirectly; `oom_lock` is the address of the kernel's `oom_lock`;
-/// `oom_victims` is the address of the kernel's `atomic_t oom_victims`.
-pub(crate) struct OomKiller {
-    out_of_memory: OutOfMemoryFn,
-    oom_lock: *mut b::mutex,
-    oom_victims: *const AtomicI32,
+/// Written only by [`armed`] and [`outcome`], which the kernel's `oom_lock`
+/// serialises (`out_of_memory()` runs under it, and the probe runs at its
+/// entry and return).
+struct Record {
+    seq: AtomicU32,
+    pid: AtomicI32,
+    comm: [AtomicU64; 2],
+    gfp: AtomicU32,
+    order: AtomicU32,
+    kind: AtomicU32,
+    start_ns: AtomicU64,
+    at_ns: AtomicU64,
+    killed: AtomicU32,
 }
 
-// SAFETY: the pointers refer to kernel text and a kernel global mutex,
-// valid for the kernel's lifetime and usable from any thread.
-unsafe impl Send for OomKiller {}
-// SAFETY: as above; `invoke` takes the kernel's lock.
-unsafe impl Sync for OomKiller {}
+static REC: Record = Record {
+    seq: AtomicU32::new(0),
+    pid: AtomicI32::new(0),
+    comm: [AtomicU64::new(0), AtomicU64::new(0)],
+    gfp: AtomicU32::new(0),
+    order: AtomicU32::new(0),
+    kind: AtomicU32::new(0),
+    start_ns: AtomicU64::new(0),
+    at_ns: AtomicU64::new(0),
+    killed: AtomicU32::new(0),
+};
 
-impl OomKiller {
-    /// Looks the OOM killer up.
-    pub(crate) fn new(ks: &Kallsyms) -> Result<Self> {
-        let oom = ks.lookup(c"out_of_memory")?;
-        sys::check_callable(c"out_of_memory", oom)?;
-        let lock = ks.lookup(c"oom_lock")?;
-        let victims = ks.lookup(c"oom_victims")?;
-        // SAFETY: `oom` is the entry of `bool out_of_memory(struct oom_control *)`
-        // and is indirectly callable (checked above).
-        let out_of_memory = unsafe { core::mem::transmute::<usize, OutOfMemoryFn>(oom) };
-        // INVARIANT: all three looked up by name just above.
-        Ok(Self {
-            out_of_memory,
-            oom_lock: lock as *mut b::mutex,
-            oom_victims: victims as *const AtomicI32,
-        })
-    }
+/// The stall of `own` is armed and its task's `out_of_memory()` call is
+/// about to run with `__GFP_FS`.
+pub(crate) fn armed(own: &Own) {
+    let s = own.snapshot();
+    STATS.oom_triggers.fetch_add(1, Ordering::Relaxed);
+    REC.seq.fetch_add(1, Ordering::AcqRel);
+    core::sync::atomic::fence(Ordering::Release);
+    REC.pid.store(s.pid, Ordering::Relaxed);
+    let c = s.comm.pack();
+    REC.comm[0].store(c[0], Ordering::Relaxed);
+    REC.comm[1].store(c[1], Ordering::Relaxed);
+    REC.gfp.store(s.gfp, Ordering::Relaxed);
+    REC.order.store(s.order, Ordering::Relaxed);
+    REC.kind.store(s.kind as u32, Ordering::Relaxed);
+    REC.start_ns.store(s.start_ns, Ordering::Relaxed);
+    REC.at_ns.store(crate::sys::now_ns(), Ordering::Relaxed);
+    REC.killed.store(0, Ordering::Relaxed);
+}
 
-    /// OOM victims that have not exited yet (the kernel's `oom_victims`:
-    /// raised by `mark_oom_victim()`, lowered by `exit_oom_victim()`).
-    pub(crate) fn pending_victims(&self) -> i32 {
-        // SAFETY: `oom_victims` is the kernel's `atomic_t` (type invariant), an
-        // aligned `int` only ever changed atomically; `AtomicI32` has its size
-        // and alignment, and a relaxed load is what `atomic_read()` does.
-        unsafe { (*self.oom_victims).load(Ordering::Relaxed) }
-    }
-
-    /// Runs the kernel's OOM killer once, as sysrq-f does. Process context only;
-    /// may sleep on `oom_lock`. Prints nothing itself while holding it.
-    pub(crate) fn invoke(&self) -> Outcome {
-        let mut oc = b::oom_control {
-            zonelist: core::ptr::null_mut(),
-            nodemask: core::ptr::null_mut(),
-            memcg: core::ptr::null_mut(),
-            gfp_mask: b::NFW_GFP_KERNEL,
-            order: -1,
-            ..Default::default()
-        };
-        // SAFETY: `oom_lock` is the kernel's global OOM mutex (type
-        // invariant); we are in sleepable process context and hold no lock.
-        unsafe { b::nfw_mutex_lock(self.oom_lock) };
-        // SAFETY: `oc` is a valid control block for a global OOM (no memcg,
-        // no nodemask, like sysrq-f); `oom_lock` is held as required.
-        unsafe { (self.out_of_memory)(&mut oc) };
-        // SAFETY: we took the lock above.
-        unsafe { b::mutex_unlock(self.oom_lock) };
-        // `chosen` is NULL when nothing was eligible (with `order = -1` the
-        // kernel never aborts for a pending victim, so it is never -1); the
-        // victim's reference was dropped by the kernel, so only the value
-        // is looked at.
-        if oc.chosen.is_null() {
-            Outcome::NoneEligible
-        } else {
-            Outcome::Killed
+/// The triggered `out_of_memory()` call returned with `chosen` in its
+/// control block (NULL: no victim chosen; -1: an earlier victim is still
+/// exiting; otherwise the victim, killed; only the value is looked at).
+pub(crate) fn outcome(chosen: usize) {
+    let o = match chosen {
+        0 => Outcome::NoKill,
+        usize::MAX => Outcome::Deferred,
+        _ => Outcome::Killed,
+    };
+    match o {
+        Outcome::Killed => {
+            STATS.oom_kills.fetch_add(1, Ordering::Relaxed);
+            LAST_KILL_NS.store(crate::sys::now_ns().max(1), Ordering::Relaxed);
+            REC.killed.store(1, Ordering::Relaxed);
         }
+        Outcome::Deferred => {
+            STATS.oom_deferred.fetch_add(1, Ordering::Relaxed);
+        }
+        Outcome::NoKill => {}
     }
+    // Even: complete. The watchdog reports kills only.
+    REC.seq.fetch_add(1, Ordering::Release);
+    if o == Outcome::Killed {
+        crate::sysfs::wake_watchdog();
+    }
+}
+
+/// A kill after a trigger, for the watchdog's report.
+pub(crate) struct Kill {
+    /// The stall it was for (as it was at the trigger).
+    pub(crate) stall: Snapshot,
+    /// When the trigger happened.
+    pub(crate) at_ns: u64,
+}
+
+/// The latest completed trigger if it is newer than `seen` and ended in a
+/// kill; updates `seen`.
+pub(crate) fn new_kill(seen: &mut u32) -> Option<Kill> {
+    for _ in 0..4 {
+        let seq = REC.seq.load(Ordering::Acquire);
+        if seq & 1 != 0 {
+            return None;
+        }
+        if seq == *seen {
+            return None;
+        }
+        let stall = Snapshot {
+            idx: 0,
+            gen: 0,
+            task: 0,
+            pid: REC.pid.load(Ordering::Relaxed),
+            comm: Comm::unpack([
+                REC.comm[0].load(Ordering::Relaxed),
+                REC.comm[1].load(Ordering::Relaxed),
+            ]),
+            gfp: REC.gfp.load(Ordering::Relaxed),
+            order: REC.order.load(Ordering::Relaxed),
+            kind: crate::track::kind_from(REC.kind.load(Ordering::Relaxed)),
+            in_scope: true,
+            adopted: false,
+            last_round_ns: 0,
+            start_ns: REC.start_ns.load(Ordering::Relaxed),
+            rounds: 0,
+            sleeps: 0,
+            first_report_ns: 0,
+            last_report_ns: 0,
+            ended_ns: 0,
+        };
+        let at_ns = REC.at_ns.load(Ordering::Relaxed);
+        let killed = REC.killed.load(Ordering::Relaxed) != 0;
+        core::sync::atomic::fence(Ordering::Acquire);
+        if REC.seq.load(Ordering::Relaxed) != seq {
+            continue;
+        }
+        *seen = seq;
+        return killed.then_some(Kill { stall, at_ns });
+    }
+    None
 }

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Small safe wrappers around the raw kernel interfaces the module needs and
-//! the 6.12 `kernel` crate does not abstract: time, the current task, symbol
-//! lookup, kretprobes, an ftrace IP-modifying hook, kthreads and sleeping.
+//! the 6.12 `kernel` crate does not abstract: time, the current task,
+//! kretprobes registered by name, tracepoint probes, a shrinker, kthreads and
+//! sleeping. Only interfaces the kernel exports to modules are used: no
+//! symbol lookup, no call through a pointer into the kernel, no private
+//! variable.
 
 use crate::bindings as b;
 use core::cell::UnsafeCell;
@@ -91,90 +94,9 @@ pub(crate) fn current_addr() -> usize {
     unsafe { kb::get_current() as usize }
 }
 
-/// Resolves kernel symbols that are not exported to modules.
-///
-/// `kallsyms_lookup_name()` is not exported since 5.7; a kprobe on it reports
-/// its address, as the kprobe API resolves names itself.
-pub(crate) struct Kallsyms {
-    lookup: unsafe extern "C" fn(*const u8) -> usize,
-}
-
-impl Kallsyms {
-    /// Finds `kallsyms_lookup_name`.
-    pub(crate) fn new() -> Result<Self> {
-        let addr = probe_address(c"kallsyms_lookup_name")?;
-        check_callable(c"kallsyms_lookup_name", addr)?;
-        // SAFETY: `addr` is the entry of `kallsyms_lookup_name`, whose C
-        // signature is `unsigned long (const char *)`, and it is indirectly
-        // callable (checked above).
-        let lookup = unsafe {
-            core::mem::transmute::<usize, unsafe extern "C" fn(*const u8) -> usize>(addr)
-        };
-        Ok(Self { lookup })
-    }
-
-    /// The address of `name`, or `ENOENT` with a message naming it.
-    pub(crate) fn lookup(&self, name: &CStr) -> Result<usize> {
-        // SAFETY: `name` is NUL terminated; the lookup takes no locks that
-        // we could hold and may be called from process context.
-        let addr = unsafe { (self.lookup)(name.as_ptr().cast()) };
-        if addr == 0 {
-            pr_err!(
-                "kernel symbol {} not found on this kernel\n",
-                name_str(name)
-            );
-            return Err(ENOENT);
-        }
-        Ok(addr)
-    }
-}
-
 /// A symbol name for messages.
 pub(crate) fn name_str(name: &CStr) -> &str {
     name.to_str().unwrap_or("?")
-}
-
-/// Resolves the address of a probe-able function through a transient kprobe.
-fn probe_address(name: &CStr) -> Result<usize> {
-    let mut kp = b::kprobe {
-        symbol_name: name.as_ptr().cast(),
-        ..Default::default()
-    };
-    // SAFETY: `kp` is a zero-initialised kprobe with a symbol name and no
-    // handlers, so it does nothing when hit; it is unregistered before it
-    // goes out of scope.
-    let ret = unsafe { b::register_kprobe(&mut kp) };
-    if ret < 0 {
-        pr_err!(
-            "cannot resolve kernel symbol {}: error {}\n",
-            name_str(name),
-            ret
-        );
-        return Err(Error::from_errno(ret));
-    }
-    let addr = kp.addr as usize;
-    // SAFETY: `kp` was registered successfully just above.
-    unsafe { b::unregister_kprobe(&mut kp) };
-    Ok(addr)
-}
-
-/// Fails unless a kernel function can be called through a pointer.
-///
-/// With Indirect Branch Tracking enforced by the CPU, the kernel seals the
-/// `ENDBR` of functions whose address is never taken, and an indirect call to
-/// them faults. Refuse rather than crash.
-pub(crate) fn check_callable(name: &CStr, addr: usize) -> Result {
-    // SAFETY: the helpers only read the CPU features and, with a fault-safe
-    // accessor, four bytes at `addr`.
-    let ok = unsafe { !b::nfw_ibt_enforced() || b::nfw_starts_with_endbr(addr as *const _) };
-    if !ok {
-        pr_err!(
-            "{} cannot be called indirectly: the CPU enforces IBT and the kernel sealed it (boot with ibt=off)\n",
-            name_str(name)
-        );
-        return Err(Error::from_errno(-(kb::EOPNOTSUPP as i32)));
-    }
-    Ok(())
 }
 
 /// A cell for kernel objects that the kernel mutates behind our back
@@ -203,32 +125,79 @@ impl<T> KernelCell<T> {
 }
 
 /// Entry and return handlers of a [`Kretprobe`].
+///
+/// Both run in the probed task's context with preemption disabled (for a
+/// breakpoint probe, in an NMI-like context): they must not sleep, allocate
+/// or print.
 pub(crate) trait KretprobeHandler {
-    /// Called on function entry with the argument registers; return `Some(data)`
-    /// to follow this call to its return, `None` to ignore it.
-    fn entry(regs: &b::pt_regs) -> Option<u64>;
-    /// Called when a followed call returns, with the `data` from [`Self::entry`].
-    fn ret(data: u64);
+    /// What the entry handler keeps for the return handler, in the
+    /// kprobe instance (plain data, no destructor).
+    type Data: Copy;
+    /// Called on function entry with the argument registers (which it may
+    /// change); returns `Some(data)` to follow this call to its return,
+    /// `None` to ignore it. `slot` is the instance's storage for `data`,
+    /// valid until the function returns: the handler may hand its address to
+    /// the probed function (then it must return `Some` with the value it
+    /// stored there).
+    fn entry(regs: &mut b::pt_regs, slot: *mut Self::Data) -> Option<Self::Data>;
+    /// Called when a followed call returns, with the `data` of [`Self::entry`].
+    fn ret(regs: &b::pt_regs, data: &Self::Data);
 }
 
-/// A registered kretprobe on a kernel function.
+/// A registered kretprobe on a kernel function, found by name.
 ///
 /// # Invariants
 ///
 /// `probe` is registered with the kernel for the lifetime of the value and
-/// stays at the same address (it is heap allocated).
+/// stays at the same address (it is heap allocated); `symbol` is the name it
+/// was registered on.
 pub(crate) struct Kretprobe {
     probe: KBox<KernelCell<b::kretprobe>>,
+    symbol: &'static CStr,
 }
 
 impl Kretprobe {
-    /// Registers a kretprobe on `symbol` with the handlers of `H`.
+    /// Registers a kretprobe with the handlers of `H` on the first of
+    /// `symbols` that this kernel has: a function's plain name first, then
+    /// the names of compiler clones (GCC emits `name.constprop.0`,
+    /// `name.isra.0`, ... when it specialises a static function).
     ///
-    /// `maxactive` bounds the calls followed at once; more are counted as missed.
+    /// `maxactive` bounds the calls followed at once; more are counted as
+    /// missed. On failure the message names every symbol tried.
     pub(crate) fn register<H: KretprobeHandler>(
-        symbol: &'static CStr,
+        symbols: &[&'static CStr],
         maxactive: i32,
     ) -> Result<Self> {
+        let mut last = -(kb::ENOENT as i32);
+        for &symbol in symbols {
+            match Self::register_one::<H>(symbol, maxactive) {
+                Ok(p) => return Ok(p),
+                // Not on this kernel under this name: try the next one.
+                Err(e) if e.to_errno() == -(kb::ENOENT as i32) || e.to_errno() == -(kb::EINVAL as i32) => {
+                    last = e.to_errno();
+                }
+                Err(e) => {
+                    pr_err!(
+                        "cannot hook {}: error {}\n",
+                        name_str(symbol),
+                        e.to_errno()
+                    );
+                    return Err(e);
+                }
+            }
+        }
+        pr_err!(
+            "hook point {} not found on this kernel (tried {} names: {}{}): error {}\n",
+            symbols.first().map_or("?", |s| name_str(s)),
+            symbols.len(),
+            symbols.first().map_or("?", |s| name_str(s)),
+            if symbols.len() > 1 { " and its compiler clones" } else { "" },
+            last
+        );
+        Err(Error::from_errno(last))
+    }
+
+    fn register_one<H: KretprobeHandler>(symbol: &'static CStr, maxactive: i32) -> Result<Self> {
         let rp = b::kretprobe {
             kp: b::kprobe {
                 symbol_name: symbol.as_ptr().cast(),
@@ -237,7 +206,7 @@ impl Kretprobe {
             entry_handler: Some(entry_trampoline::<H>),
             handler: Some(return_trampoline::<H>),
             maxactive,
-            data_size: core::mem::size_of::<u64>(),
+            data_size: core::mem::size_of::<H::Data>(),
             ..Default::default()
         };
         let probe = KBox::new(KernelCell::new(rp), GFP_KERNEL)?;
@@ -245,23 +214,30 @@ impl Kretprobe {
         // address that outlives the registration (unregistered in `drop`).
         let ret = unsafe { b::register_kretprobe(probe.get()) };
         if ret < 0 {
-            pr_err!(
-                "cannot hook {} (not present, inlined or renamed on this kernel?): error {}\n",
-                name_str(symbol),
-                ret
-            );
             return Err(Error::from_errno(ret));
         }
         // INVARIANT: registered just above, and `probe` is boxed.
-        Ok(Self { probe })
+        Ok(Self { probe, symbol })
     }
 
-    /// Calls that were not followed because all instances were in use.
+    /// The symbol the probe sits on.
+    pub(crate) fn symbol(&self) -> &'static CStr {
+        self.symbol
+    }
+
+    /// Calls that were not followed because all instances were in use, or
+    /// because the probe hit while another probe handler ran.
     pub(crate) fn missed(&self) -> u64 {
-        // SAFETY: reading an `int` the kernel updates; a racy read is fine
+        // SAFETY: reading `int`s the kernel updates; a racy read is fine
         // for a statistic.
-        let n = unsafe { core::ptr::read_volatile(&(*self.probe.get()).nmissed) };
-        n.max(0) as u64
+        let (a, b) = unsafe {
+            let p = self.probe.get();
+            (
+                core::ptr::read_volatile(&(*p).nmissed),
+                core::ptr::read_volatile(&(*p).kp.nmissed),
+            )
+        };
+        (a.max(0) as u64).saturating_add(b as u64)
     }
 }
 
@@ -269,7 +245,9 @@ impl Drop for Kretprobe {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the probe is registered. After this
         // returns no handler runs any more: calls in flight return through
-        // the kernel's trampoline, which skips unregistered handlers.
+        // the kernel's trampoline, which skips unregistered handlers, and
+        // their instances (with the data of `KretprobeHandler::entry`) stay
+        // valid until then.
         unsafe { b::unregister_kretprobe(self.probe.get()) };
     }
 }
@@ -283,12 +261,19 @@ unsafe extern "C" fn entry_trampoline<H: KretprobeHandler>(
     ri: *mut b::kretprobe_instance,
     regs: *mut b::pt_regs,
 ) -> i32 {
-    // SAFETY: the kprobe core passes valid registers of the probed call.
-    match H::entry(unsafe { &*regs }) {
+    // SAFETY: the instance carries `data_size` bytes after its header, as
+    // registered; the kernel allocates instances with kmalloc-style
+    // alignment, checked here before the storage is used as `H::Data`.
+    let slot = unsafe { (*ri).data.as_mut_ptr() }.cast::<H::Data>();
+    if !slot.is_aligned() {
+        return 1;
+    }
+    // SAFETY: the kprobe core passes the valid, writable registers of the
+    // probed call; changes to them are restored into the CPU on return.
+    match H::entry(unsafe { &mut *regs }, slot) {
         Some(data) => {
-            // SAFETY: the instance has `data_size` (8) bytes of data, suitably
-            // aligned by the kernel's allocator for any scalar.
-            unsafe { (*ri).data.as_mut_ptr().cast::<u64>().write_unaligned(data) };
+            // SAFETY: `slot` is this instance's aligned storage for `H::Data`.
+            unsafe { slot.write(data) };
             0
         }
         None => 1,
@@ -302,120 +287,236 @@ unsafe extern "C" fn entry_trampoline<H: KretprobeHandler>(
 /// Called by the kprobe core for an instance armed by [`entry_trampoline`].
 unsafe extern "C" fn return_trampoline<H: KretprobeHandler>(
     ri: *mut b::kretprobe_instance,
-    _regs: *mut b::pt_regs,
+    regs: *mut b::pt_regs,
 ) -> i32 {
-    // SAFETY: the entry handler wrote the 8 data bytes of this instance.
-    H::ret(unsafe { (*ri).data.as_ptr().cast::<u64>().read_unaligned() });
+    // SAFETY: the entry handler wrote this instance's data (it returned 0)
+    // and checked its alignment; the registers are valid for this call.
+    unsafe { H::ret(&*regs, &*(*ri).data.as_ptr().cast::<H::Data>()) };
     0
 }
 
-/// A registered ftrace hook that may redirect calls of one function.
-///
-/// The callback runs at the function's entry with preemption disabled (ftrace
-/// protects it against recursion); it may set the saved instruction pointer
-/// to a replacement with the same signature, which then runs in the caller's
-/// context instead of the function.
+/// A probe attached to one of the kernel's tracepoints, found by name with
+/// `for_each_kernel_tracepoint()` (core tracepoints need not be exported).
 ///
 /// # Invariants
 ///
-/// `ops` is registered with ftrace for the lifetime of the value, at a stable
-/// heap address.
-pub(crate) struct FtraceRedirect {
-    ops: KBox<KernelCell<b::ftrace_ops>>,
+/// `probe` is registered on `tp` with a NULL data pointer for the lifetime
+/// of the value.
+pub(crate) struct TracepointProbe {
+    tp: *mut b::tracepoint,
+    probe: *mut kernel::ffi::c_void,
 }
 
-impl FtraceRedirect {
-    /// Hooks the function at `addr` (named `name` for messages).
-    pub(crate) fn register<F: RedirectCallback>(name: &CStr, addr: usize) -> Result<Self> {
-        let ops = b::ftrace_ops {
-            func: Some(ftrace_trampoline::<F>),
-            flags: b::NFW_FTRACE_OPS_FL_SAVE_REGS | b::NFW_FTRACE_OPS_FL_IPMODIFY,
-            ..Default::default()
-        };
-        let ops = KBox::new(KernelCell::new(ops), GFP_KERNEL)?;
-        // SAFETY: `ops` is a valid, not yet registered ftrace_ops.
-        let ret = unsafe { b::ftrace_set_filter_ip(ops.get(), addr as _, 0, 0) };
-        if ret < 0 {
-            pr_err!("cannot trace {}: error {}\n", name_str(name), ret);
-            // Free the filter hash allocated so far, if any.
-            // SAFETY: `ops` is valid and not registered.
-            unsafe { b::ftrace_free_filter(ops.get()) };
-            return Err(Error::from_errno(ret));
-        }
-        // SAFETY: `ops` is valid, filtered to one function, at a stable address.
-        let ret = unsafe { b::register_ftrace_function(ops.get()) };
-        if ret < 0 {
-            pr_err!(
-                "cannot hook {} (another IPMODIFY user, e.g. livepatch?): error {}\n",
-                name_str(name),
-                ret
-            );
-            // SAFETY: `ops` is valid and not registered.
-            unsafe { b::ftrace_free_filter(ops.get()) };
-            return Err(Error::from_errno(ret));
-        }
-        // INVARIANT: registered just above, and `ops` is boxed.
-        Ok(Self { ops })
-    }
+// SAFETY: the handle only names a kernel object and a function; the kernel
+// serialises registration changes itself.
+unsafe impl Send for TracepointProbe {}
+// SAFETY: as above; `&self` offers nothing.
+unsafe impl Sync for TracepointProbe {}
+
+/// The search of [`TracepointProbe::register`].
+struct TracepointSearch {
+    name: &'static CStr,
+    found: *mut b::tracepoint,
 }
 
-impl Drop for FtraceRedirect {
-    fn drop(&mut self) {
-        // SAFETY: by the type invariant `ops` is registered. Unregistering
-        // waits until no CPU runs the callback any more.
-        unsafe {
-            b::unregister_ftrace_function(self.ops.get());
-            b::ftrace_free_filter(self.ops.get());
-        }
-    }
-}
-
-/// Decides, at the entry of a hooked function, where the call goes.
-pub(crate) trait RedirectCallback {
-    /// Returns the replacement's address, or `None` to run the function.
-    fn redirect() -> Option<usize>;
-}
-
-/// `ftrace_ops::func`.
+/// `for_each_kernel_tracepoint()` callback.
 ///
 /// # Safety
 ///
-/// Called by ftrace with the registers of the traced call.
-unsafe extern "C" fn ftrace_trampoline<F: RedirectCallback>(
-    _ip: kernel::ffi::c_ulong,
-    _parent_ip: kernel::ffi::c_ulong,
-    _op: *mut b::ftrace_ops,
-    fregs: *mut b::ftrace_regs,
-) {
-    if let Some(target) = F::redirect() {
-        // SAFETY: the ops has FTRACE_OPS_FL_SAVE_REGS, so `fregs` carries a
-        // full `pt_regs` that ftrace restores, instruction pointer included.
-        let regs = unsafe { b::nfw_ftrace_get_regs(fregs) };
-        if !regs.is_null() {
-            // SAFETY: `regs` is valid for this callback (checked non-null).
-            unsafe { (*regs).ip = target as _ };
+/// `priv_` is the `TracepointSearch` passed by [`TracepointProbe::register`].
+unsafe extern "C" fn tracepoint_match(tp: *mut b::tracepoint, priv_: *mut kernel::ffi::c_void) {
+    // SAFETY: see the function's safety section; the walk is synchronous.
+    let search = unsafe { &mut *priv_.cast::<TracepointSearch>() };
+    if !search.found.is_null() {
+        return;
+    }
+    // SAFETY: `tp` is a valid kernel tracepoint; its name is a static string.
+    let name = unsafe { b::nfw_tracepoint_name(tp) };
+    if name.is_null() {
+        return;
+    }
+    // SAFETY: as above, NUL terminated.
+    if unsafe { CStr::from_ptr(name.cast()) } == search.name {
+        search.found = tp;
+    }
+}
+
+impl TracepointProbe {
+    /// Attaches `probe` to the kernel tracepoint `name`.
+    ///
+    /// # Safety
+    ///
+    /// `probe` must be an `extern "C"` function whose parameters are a
+    /// `*mut c_void` (the NULL data pointer) followed by the tracepoint's
+    /// `TP_PROTO` arguments on this kernel, safe to call in any context the
+    /// tracepoint fires in.
+    pub(crate) unsafe fn register(
+        name: &'static CStr,
+        probe: *mut kernel::ffi::c_void,
+    ) -> Result<Self> {
+        let mut search = TracepointSearch {
+            name,
+            found: core::ptr::null_mut(),
+        };
+        // SAFETY: the callback only reads the tracepoints and writes
+        // `search`, which lives across this synchronous walk.
+        unsafe {
+            b::for_each_kernel_tracepoint(
+                Some(tracepoint_match),
+                (&mut search as *mut TracepointSearch).cast(),
+            )
+        };
+        if search.found.is_null() {
+            pr_err!(
+                "hook point: tracepoint {} not found on this kernel\n",
+                name_str(name)
+            );
+            return Err(ENOENT);
+        }
+        // SAFETY: `found` is a kernel tracepoint and `probe` has its
+        // prototype (the caller's obligation).
+        let ret = unsafe { b::tracepoint_probe_register(search.found, probe, core::ptr::null_mut()) };
+        if ret < 0 {
+            pr_err!(
+                "cannot attach to tracepoint {}: error {}\n",
+                name_str(name),
+                ret
+            );
+            return Err(Error::from_errno(ret));
+        }
+        // INVARIANT: registered just above.
+        Ok(Self {
+            tp: search.found,
+            probe,
+        })
+    }
+}
+
+impl Drop for TracepointProbe {
+    fn drop(&mut self) {
+        // SAFETY: registered by the type invariant. The wait makes sure no
+        // CPU still runs the probe when this returns.
+        unsafe {
+            b::tracepoint_probe_unregister(self.tp, self.probe, core::ptr::null_mut());
+            b::nfw_tracepoint_sync();
         }
     }
 }
 
-/// Sleeps like `memalloc_retry_wait()`: uninterruptible, accounted as I/O wait.
-pub(crate) fn retry_wait(ms: u32) {
-    // SAFETY: only called from a sleepable context (the replacement of a
-    // function that itself sleeps in reclaim), holding none of our locks.
-    unsafe { b::nfw_retry_wait(ms_to_jiffies(ms) as _) };
+/// The callbacks of a [`Shrinker`]. They run in the reclaiming task's own
+/// context, where sleeping is allowed.
+pub(crate) trait ShrinkerCallbacks {
+    /// Objects the shrinker could free now (0: do not call `scan`).
+    fn count() -> u64;
+    /// Frees objects; returns how many, or [`SHRINK_STOP`].
+    fn scan() -> u64;
 }
 
-/// Waits for tasks that may still run in module code after a hook is gone
-/// (preempted in a trampoline or in the last instructions of a replacement).
-pub(crate) fn synchronize_tasks() {
-    // SAFETY: called from process context (module exit) without locks held.
-    unsafe { b::nfw_synchronize_rcu_tasks() };
+/// "Stop scanning this shrinker in this round" (`SHRINK_STOP`).
+pub(crate) const SHRINK_STOP: u64 = b::NFW_SHRINK_STOP as u64;
+
+/// A registered shrinker.
+///
+/// # Invariants
+///
+/// `s` was returned by `shrinker_alloc()` and registered; it is freed (which
+/// waits for callbacks in progress) when the value is dropped.
+pub(crate) struct Shrinker {
+    s: *mut b::shrinker,
 }
 
-/// Sleeps for `ms` milliseconds (process context).
-pub(crate) fn msleep(ms: u32) {
-    // SAFETY: called from sleepable process context only.
-    unsafe { kb::msleep(ms) };
+// SAFETY: the kernel's shrinker object may be unregistered from any thread.
+unsafe impl Send for Shrinker {}
+// SAFETY: `&self` offers nothing.
+unsafe impl Sync for Shrinker {}
+
+/// `shrinker::count_objects`.
+///
+/// # Safety
+///
+/// Called by the shrinker core.
+unsafe extern "C" fn shrinker_count<C: ShrinkerCallbacks>(
+    _s: *mut b::shrinker,
+    _sc: *mut b::shrink_control,
+) -> kernel::ffi::c_ulong {
+    C::count() as _
+}
+
+/// `shrinker::scan_objects`.
+///
+/// # Safety
+///
+/// Called by the shrinker core.
+unsafe extern "C" fn shrinker_scan<C: ShrinkerCallbacks>(
+    _s: *mut b::shrinker,
+    _sc: *mut b::shrink_control,
+) -> kernel::ffi::c_ulong {
+    C::scan() as _
+}
+
+impl Shrinker {
+    /// Registers a shrinker named `name` (`seeks = 0`: its count is taken
+    /// as it is, not scaled by reclaim priority).
+    pub(crate) fn register<C: ShrinkerCallbacks>(name: &'static CStr) -> Result<Self> {
+        // SAFETY: a "%s" format with a NUL terminated argument.
+        let s = unsafe { b::shrinker_alloc(0, c"%s".as_ptr().cast(), name.as_ptr()) };
+        if s.is_null() {
+            pr_err!("cannot allocate shrinker {}\n", name_str(name));
+            return Err(ENOMEM);
+        }
+        // SAFETY: `s` is a freshly allocated, not yet registered shrinker
+        // that only we reference.
+        unsafe {
+            (*s).count_objects = Some(shrinker_count::<C>);
+            (*s).scan_objects = Some(shrinker_scan::<C>);
+            (*s).seeks = 0;
+            (*s).batch = 0;
+            b::shrinker_register(s);
+        }
+        // INVARIANT: allocated and registered above.
+        Ok(Self { s })
+    }
+}
+
+impl Drop for Shrinker {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant; `shrinker_free()` unregisters, waits
+        // until no callback runs and frees the object after a grace period.
+        unsafe { b::shrinker_free(self.s) };
+    }
+}
+
+/// Sleeps like `memalloc_retry_wait()` (accounted as I/O wait), but
+/// killable and on the module's wait queue: a fatal signal or
+/// [`backoff_wake_all`] ends the sleep early.
+/// `stop` is checked once the task is on the queue, so a [`backoff_wake_all`]
+/// after setting it cannot be missed.
+pub(crate) fn backoff_sleep(ms: u32, stop: &'static core::sync::atomic::AtomicBool) {
+    // SAFETY: only called from a sleepable context (a shrinker's scan, in
+    // the reclaiming task) holding none of our locks; `stop` is a static
+    // `AtomicBool`, which has the layout of a C `bool`.
+    unsafe { b::nfw_backoff_sleep(ms_to_jiffies(ms) as _, stop.as_ptr()) };
+}
+
+/// Ends every [`backoff_sleep`] in progress.
+pub(crate) fn backoff_wake_all() {
+    // SAFETY: wakes the module's wait queue; any context.
+    unsafe { b::nfw_backoff_wake_all() };
+}
+
+/// Whether the current task has a fatal signal pending or is an OOM victim:
+/// the kernel's own reclaim throttling exempts such tasks, and so does
+/// back-off (they must exit, and release their locks, quickly).
+pub(crate) fn current_dying() -> bool {
+    // SAFETY: reads the running task's own signal state.
+    unsafe { b::nfw_current_dying() }
+}
+
+/// Whether the current task runs reclaim itself (`PF_MEMALLOC`): an
+/// allocation entering the slow path then is nested in an outer one.
+pub(crate) fn current_in_reclaim() -> bool {
+    // SAFETY: reads the running task's own flags.
+    unsafe { b::nfw_current_in_reclaim() }
 }
 
 /// Prints the stack of task `pid` if it is still the task at `addr`.

@@ -207,11 +207,16 @@ pub(crate) fn knob_changed(k: Knob) {
     if k == Knob::MaxWarnings {
         watchdog::RESET_BUDGET.store(true, Ordering::Relaxed);
     }
+    wake_watchdog();
+}
+
+/// Wakes the watchdog thread, if it runs. Any context.
+pub(crate) fn wake_watchdog() {
     let t = WAKE.load(Ordering::Acquire);
     if !t.is_null() {
         // SAFETY: `WAKE` holds a referenced kthread; it is cleared before
-        // the thread is stopped, and the sysfs files (our only caller at
-        // run time) are removed before that, so `t` is live here.
+        // the thread is stopped, and our callers (the sysfs files and the
+        // OOM probe) are removed before that, so `t` is live here.
         unsafe { kb::wake_up_process(t) };
     }
 }
@@ -222,7 +227,7 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     let now = sys::now_ns();
     let stalled_now = (0..track::CAPACITY)
         .filter_map(track::snapshot)
-        .filter(|s| s.in_allocator())
+        .filter(|s| s.in_allocator() && s.in_scope)
         .filter(|s| stall::elapsed(now, s.start_ns) >= stall::ms_to_ns(policy.stall_warn_ms))
         .count();
     writeln!(w, "stalls_detected {}", l(&STATS.stalls))?;
@@ -238,9 +243,11 @@ fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     writeln!(w, "retries {}", l(&STATS.rounds))?;
     writeln!(w, "backoff_sleeps {}", l(&STATS.sleeps))?;
     writeln!(w, "backoff_slept_ms {}", l(&STATS.slept_ms))?;
+    writeln!(w, "oom_calls {}", l(&STATS.oom_calls))?;
     writeln!(w, "oom_triggers {}", l(&STATS.oom_triggers))?;
-    writeln!(w, "oom_no_victim {}", l(&STATS.oom_no_victim))?;
+    writeln!(w, "oom_kills {}", l(&STATS.oom_kills))?;
     writeln!(w, "oom_deferred {}", l(&STATS.oom_deferred))?;
+    writeln!(w, "adopted {}", l(&STATS.adopted))?;
     writeln!(w, "probe_missed {}", crate::probe_missed())?;
     crate::events::show_stats(w)
 }
@@ -260,7 +267,7 @@ fn show_stalls(w: &mut FmtBuf<'_>) -> core::fmt::Result {
         w,
         "pid comm kind nofs order ms retries sleeps start_ns first_report_ns gfp"
     )?;
-    let in_allocator = |i| track::snapshot(i).filter(|s| s.in_allocator());
+    let in_allocator = |i| track::snapshot(i).filter(|s| s.in_allocator() && s.in_scope);
     let mut prev = None;
     while !w.truncated() {
         let keys = (0..track::CAPACITY).filter_map(|i| in_allocator(i).map(|s| (s.start_ns, i)));

@@ -9,17 +9,27 @@
 //! Memory is bounded: [`CAPACITY`] slots, allocated statically. Allocations
 //! that find the table full are counted in [`Stats::overflow`] and not tracked.
 //!
-//! A stall is per task, not per allocation: an allocation that took at least
-//! [`LINGER_MIN_NS`] keeps its slot for [`LINGER_NS`] after it returns, and
-//! a slow-path allocation of the same task within that gap continues the
-//! same stall (start time, reports, back-off level). Without this, a task
-//! whose `__GFP_NOFAIL` allocations each succeed after a second from the
-//! memory reserves (`__alloc_pages_may_oom()` gives them `ALLOC_NO_WATERMARKS`
-//! after 16 fruitless rounds) would crawl forever without ever being one
-//! long stall.
+//! A slot is claimed when an allocation enters the slow path (its mask is not
+//! known yet: a compiler clone of the slow path need not receive it where
+//! the C prototype says) and classified by its first direct-reclaim round,
+//! whose tracepoint reports the mask after `current_gfp_context()` and the
+//! order. An allocation in the slow path when the module loaded has no
+//! slot; its first reclaim round adopts it ([`adopt`]), and since its return
+//! is not followed, the watchdog closes it once its rounds stop
+//! ([`adopted_quiet`]).
+//!
+//! A stall is per task, not per allocation, but only while the kernel makes
+//! no progress: an allocation that took at least [`LINGER_MIN_NS`] and
+//! whose last reclaim round reclaimed nothing keeps its slot for
+//! [`LINGER_NS`] after it returns, and a slow-path allocation of the same
+//! task within that gap continues the same stall (start time, reports,
+//! back-off level). That is the crawl of a `__GFP_NOFAIL` task fed one page
+//! at a time from the reserves after fruitless rounds. An allocation that
+//! succeeded after reclaim made progress ends its stall, however slow it was.
 
 use crate::logic::gfp::Kind;
 use crate::logic::hist;
+use crate::logic::stall;
 use crate::sys::Comm;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
@@ -36,6 +46,10 @@ pub(crate) const LINGER_MIN_NS: u64 = 50_000_000;
 pub(crate) const LINGER_NS: u64 = 1_000_000_000;
 /// `ended_ns` of a lingering slot being freed.
 const FREEING: u64 = u64::MAX;
+/// `class` of a slot whose allocation has not reached direct reclaim yet.
+const CLASS_PENDING: u32 = 3;
+/// `class` of an allocation outside the scope.
+const CLASS_OUT: u32 = 4;
 
 /// One tracked allocation.
 ///
@@ -55,7 +69,8 @@ pub(crate) struct Slot {
     pid: AtomicI32,
     gfp: AtomicU32,
     order: AtomicU32,
-    kind: AtomicU32,
+    /// `Kind as u32` in scope, [`CLASS_PENDING`] or [`CLASS_OUT`].
+    class: AtomicU32,
     start_ns: AtomicU64,
     alloc_ns: AtomicU64,
     ended_ns: AtomicU64,
@@ -63,7 +78,14 @@ pub(crate) struct Slot {
     rounds: AtomicU32,
     sleeps: AtomicU32,
     pending_sleep_ms: AtomicU32,
-    in_wrapper: AtomicBool,
+    /// Latest direct-reclaim round (begin or end) or back-off sleep.
+    last_round_ns: AtomicU64,
+    /// The latest reclaim round of the current allocation reclaimed nothing.
+    no_progress: AtomicBool,
+    /// Calls of `out_of_memory()` in this stall.
+    oom_calls: AtomicU32,
+    /// Found in the slow path after the module loaded; its return is not followed.
+    adopted: AtomicBool,
     first_report_ns: AtomicU64,
     last_report_ns: AtomicU64,
 }
@@ -76,7 +98,7 @@ impl Slot {
             pid: AtomicI32::new(0),
             gfp: AtomicU32::new(0),
             order: AtomicU32::new(0),
-            kind: AtomicU32::new(0),
+            class: AtomicU32::new(0),
             start_ns: AtomicU64::new(0),
             alloc_ns: AtomicU64::new(0),
             ended_ns: AtomicU64::new(0),
@@ -84,7 +106,10 @@ impl Slot {
             rounds: AtomicU32::new(0),
             sleeps: AtomicU32::new(0),
             pending_sleep_ms: AtomicU32::new(0),
-            in_wrapper: AtomicBool::new(false),
+            last_round_ns: AtomicU64::new(0),
+            no_progress: AtomicBool::new(false),
+            oom_calls: AtomicU32::new(0),
+            adopted: AtomicBool::new(false),
             first_report_ns: AtomicU64::new(0),
             last_report_ns: AtomicU64::new(0),
         }
@@ -121,12 +146,16 @@ pub(crate) struct Stats {
     pub(crate) sleeps: AtomicU64,
     /// Milliseconds slept in back-off.
     pub(crate) slept_ms: AtomicU64,
-    /// OOM killer invocations triggered.
+    /// Calls of `out_of_memory()` by tracked stalls.
+    pub(crate) oom_calls: AtomicU64,
+    /// Of those, calls that were shown `__GFP_FS` (the stall was armed).
     pub(crate) oom_triggers: AtomicU64,
-    /// Triggered invocations that found no eligible task.
-    pub(crate) oom_no_victim: AtomicU64,
-    /// Due OOM invocations postponed while an earlier victim was exiting.
+    /// Triggers after which the kernel killed a task.
+    pub(crate) oom_kills: AtomicU64,
+    /// Triggers for which the kernel waited for an earlier victim instead.
     pub(crate) oom_deferred: AtomicU64,
+    /// Stalls found in the slow path after the module loaded.
+    pub(crate) adopted: AtomicU64,
     /// Slow-path durations of tracked allocations, log2 microsecond buckets.
     pub(crate) hist: [AtomicU64; hist::BUCKETS],
 }
@@ -145,9 +174,11 @@ pub(crate) static STATS: Stats = Stats {
     rounds: AtomicU64::new(0),
     sleeps: AtomicU64::new(0),
     slept_ms: AtomicU64::new(0),
+    oom_calls: AtomicU64::new(0),
     oom_triggers: AtomicU64::new(0),
-    oom_no_victim: AtomicU64::new(0),
+    oom_kills: AtomicU64::new(0),
     oom_deferred: AtomicU64::new(0),
+    adopted: AtomicU64::new(0),
     hist: [const { AtomicU64::new(0) }; hist::BUCKETS],
 };
 
@@ -198,25 +229,25 @@ impl Token {
     }
 }
 
-/// Starts tracking an allocation of the current task.
+/// Starts tracking an allocation of the current task that enters the slow
+/// path (its mask and order come with its first reclaim round).
 ///
-/// Returns `None` if the task is already tracked (a nested allocation: the
-/// outer one is what loops) or if the table is full.
-pub(crate) fn claim(
-    task: &crate::sys::CurrentTask,
-    gfp: u32,
-    order: u32,
-    kind: Kind,
-    now: u64,
-) -> Option<Token> {
+/// Returns `None` if the task is already in a tracked allocation (a nested
+/// allocation, from reclaim: the outer one is what loops) or if the table
+/// is full.
+pub(crate) fn claim(task: &crate::sys::CurrentTask, now: u64) -> Option<Token> {
     if let Some(idx) = find(task.addr) {
         let s = &SLOTS[idx];
         let ended = s.ended_ns.load(Ordering::Acquire);
         if ended == 0 {
-            // Nested allocation (e.g. from reclaim): the outer one is what loops.
-            return None;
-        }
-        if ended != FREEING
+            if !s.adopted.load(Ordering::Relaxed) || crate::sys::current_in_reclaim() {
+                // Nested allocation (e.g. from reclaim): the outer one is what loops.
+                return None;
+            }
+            // The adopted allocation is over: its task enters the slow path
+            // anew, from outside reclaim.
+            close_adopted(idx, now);
+        } else if ended != FREEING
             && s.pid.load(Ordering::Relaxed) == task.pid
             && now.saturating_sub(ended) <= LINGER_NS
             && s.ended_ns
@@ -224,20 +255,47 @@ pub(crate) fn claim(
                 .is_ok()
         {
             // The same stall goes on with this allocation.
-            s.gfp.store(gfp, Ordering::Relaxed);
-            s.order.store(order, Ordering::Relaxed);
-            s.kind.store(kind as u32, Ordering::Relaxed);
+            s.class.store(CLASS_PENDING, Ordering::Relaxed);
             s.alloc_ns.store(now, Ordering::Relaxed);
+            s.no_progress.store(false, Ordering::Relaxed);
             STATS.in_flight.fetch_add(1, Ordering::Relaxed);
             return Some(Token {
                 idx: idx as u32,
                 gen: s.seq.load(Ordering::Acquire),
             });
+        } else {
+            // A previous stall of this task (or of a task that reused its
+            // address) is over: close it and start afresh.
+            expire(idx, ended);
         }
-        // A previous stall of this task (or of a task that reused its
-        // address) is over: close it and start afresh.
-        expire(idx, ended);
     }
+    fill(task, 0, 0, CLASS_PENDING, now, false)
+}
+
+/// Tracks an allocation already in the slow path, found by its reclaim
+/// round (it entered before the module was loaded or while the table was
+/// full). Its stall is taken to start at `start`.
+pub(crate) fn adopt(
+    task: &crate::sys::CurrentTask,
+    gfp: u32,
+    order: u32,
+    kind: Option<Kind>,
+    start: u64,
+) -> Option<usize> {
+    let class = kind.map_or(CLASS_OUT, |k| k as u32);
+    let t = fill(task, gfp, order, class, start, true)?;
+    STATS.adopted.fetch_add(1, Ordering::Relaxed);
+    Some(t.idx as usize)
+}
+
+fn fill(
+    task: &crate::sys::CurrentTask,
+    gfp: u32,
+    order: u32,
+    class: u32,
+    now: u64,
+    adopted: bool,
+) -> Option<Token> {
     let h = home(task.addr);
     for p in 0..CAPACITY {
         let (idx, s) = slot_at(h, p);
@@ -253,7 +311,7 @@ pub(crate) fn claim(
         s.pid.store(task.pid, Ordering::Relaxed);
         s.gfp.store(gfp, Ordering::Relaxed);
         s.order.store(order, Ordering::Relaxed);
-        s.kind.store(kind as u32, Ordering::Relaxed);
+        s.class.store(class, Ordering::Relaxed);
         s.start_ns.store(now, Ordering::Relaxed);
         s.alloc_ns.store(now, Ordering::Relaxed);
         s.ended_ns.store(0, Ordering::Relaxed);
@@ -263,7 +321,10 @@ pub(crate) fn claim(
         s.rounds.store(0, Ordering::Relaxed);
         s.sleeps.store(0, Ordering::Relaxed);
         s.pending_sleep_ms.store(0, Ordering::Relaxed);
-        s.in_wrapper.store(false, Ordering::Relaxed);
+        s.last_round_ns.store(now, Ordering::Relaxed);
+        s.no_progress.store(false, Ordering::Relaxed);
+        s.oom_calls.store(0, Ordering::Relaxed);
+        s.adopted.store(adopted, Ordering::Relaxed);
         s.first_report_ns.store(0, Ordering::Relaxed);
         s.last_report_ns.store(0, Ordering::Relaxed);
         let gen = gen.wrapping_add(1);
@@ -284,8 +345,8 @@ pub(crate) fn claim(
 
 /// The allocation of `token` left the slow path at `now`.
 ///
-/// A slow allocation keeps the stall open for [`LINGER_NS`]; a fast one
-/// ends it.
+/// A slow allocation whose last reclaim round reclaimed nothing keeps the
+/// stall open for [`LINGER_NS`]; any other ends it.
 pub(crate) fn release(token: Token, now: u64) {
     let Some(s) = SLOTS.get(token.idx as usize) else {
         return;
@@ -302,7 +363,9 @@ pub(crate) fn release(token: Token, now: u64) {
         .longest_ms
         .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
-    if alloc_ns >= LINGER_MIN_NS {
+    let class = s.class.load(Ordering::Relaxed);
+    if alloc_ns >= LINGER_MIN_NS && class < CLASS_PENDING && s.no_progress.load(Ordering::Relaxed)
+    {
         // INVARIANT: from 0 (in the allocator) to the time it left.
         s.ended_ns.store(now.max(1), Ordering::Release);
     } else {
@@ -325,6 +388,24 @@ pub(crate) fn expire(idx: usize, ended: u64) {
         return;
     }
     close(s, s.seq.load(Ordering::Acquire), ended);
+}
+
+/// Closes an adopted stall whose allocation is over (its return is not
+/// followed): called by its task entering the slow path again, or by the
+/// watchdog once its rounds stopped.
+pub(crate) fn close_adopted(idx: usize, end: u64) {
+    let Some(s) = SLOTS.get(idx) else {
+        return;
+    };
+    if !s.adopted.load(Ordering::Relaxed)
+        || s.ended_ns
+            .compare_exchange(0, FREEING, Ordering::AcqRel, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
+    STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
+    close(s, s.seq.load(Ordering::Acquire), end);
 }
 
 /// Ends the stall in `s` at `end` and frees the slot.
@@ -357,6 +438,12 @@ pub(crate) struct Snapshot {
     pub(crate) order: u32,
     /// Why it cannot fail.
     pub(crate) kind: Kind,
+    /// Classified and in the scope (only these are reported and acted on).
+    pub(crate) in_scope: bool,
+    /// Found in the slow path after the module loaded.
+    pub(crate) adopted: bool,
+    /// Latest reclaim round or back-off sleep.
+    pub(crate) last_round_ns: u64,
     /// Entry into the slow path (monotonic ns).
     pub(crate) start_ns: u64,
     /// Retry rounds so far.
@@ -376,7 +463,21 @@ impl Snapshot {
     pub(crate) fn in_allocator(&self) -> bool {
         self.ended_ns == 0
     }
+
+    /// Whether this is an adopted stall whose rounds stopped at `now`
+    /// (its allocation is over, or it blocks elsewhere: either way it no
+    /// longer loops).
+    pub(crate) fn adopted_quiet(&self, now: u64, backoff_max_ms: u32) -> bool {
+        self.adopted
+            && self.in_allocator()
+            && stall::elapsed(now, self.last_round_ns)
+                >= ADOPTED_QUIET_NS.saturating_add(stall::ms_to_ns(backoff_max_ms))
+    }
 }
+
+/// An adopted stall without a reclaim round for this long (plus the longest
+/// back-off sleep) is over.
+pub(crate) const ADOPTED_QUIET_NS: u64 = 1_000_000_000;
 
 /// Decodes a stored [`Kind`].
 pub(crate) fn kind_from(v: u32) -> Kind {
@@ -388,6 +489,7 @@ pub(crate) fn kind_from(v: u32) -> Kind {
 }
 
 fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
+    let class = s.class.load(Ordering::Relaxed);
     Snapshot {
         idx: 0,
         gen,
@@ -399,7 +501,10 @@ fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
         ]),
         gfp: s.gfp.load(Ordering::Relaxed),
         order: s.order.load(Ordering::Relaxed),
-        kind: kind_from(s.kind.load(Ordering::Relaxed)),
+        kind: kind_from(class),
+        in_scope: class < CLASS_PENDING,
+        adopted: s.adopted.load(Ordering::Relaxed),
+        last_round_ns: s.last_round_ns.load(Ordering::Relaxed),
         start_ns: s.start_ns.load(Ordering::Relaxed),
         rounds: s.rounds.load(Ordering::Relaxed),
         sleeps: s.sleeps.load(Ordering::Relaxed),
@@ -448,44 +553,86 @@ pub(crate) fn mark_reported(snap: &Snapshot, now: u64) {
     }
 }
 
-/// Access to the slot of the current task from the reclaim hook.
-pub(crate) struct Own(&'static Slot);
+/// Access to the slot of the current task from the hooks, which run in
+/// that task's context.
+///
+/// Only the owner task writes through it; the watchdog may close an adopted
+/// or lingering slot meanwhile (the worst a write then does to the slot's
+/// next owner, whose claim resets these fields, is a counter off by one).
+pub(crate) struct Own(&'static Slot, usize);
 
 impl Own {
-    /// The slot at `idx`, which the current task owns (from [`find`]).
-    pub(crate) fn new(idx: usize) -> Option<Self> {
-        SLOTS.get(idx).map(Own)
+    /// The slot of the current task, if it is in a tracked allocation now
+    /// (not lingering between two, when an untracked allocation of it may
+    /// reclaim).
+    pub(crate) fn current() -> Option<Self> {
+        let idx = find(crate::sys::current_addr())?;
+        let s = SLOTS.get(idx)?;
+        (s.ended_ns.load(Ordering::Relaxed) == 0).then_some(Own(s, idx))
     }
 
-    /// Counts one retry round; returns (start_ns, sleeps done).
-    pub(crate) fn round(&self) -> (u64, u32) {
-        self.0.rounds.fetch_add(1, Ordering::Relaxed);
-        STATS.rounds.fetch_add(1, Ordering::Relaxed);
-        (
-            self.0.start_ns.load(Ordering::Relaxed),
-            self.0.sleeps.load(Ordering::Relaxed),
-        )
+    /// Records the mask and order of the allocation (first round: its
+    /// class, `kind` if in scope), counts one reclaim round; returns the
+    /// stall's start, back-off sleeps done and kind if in scope.
+    pub(crate) fn round_begin(&self, gfp: u32, order: u32, kind: Option<Kind>, now: u64) -> Round {
+        let s = self.0;
+        let mut class = s.class.load(Ordering::Relaxed);
+        if class == CLASS_PENDING {
+            class = kind.map_or(CLASS_OUT, |k| k as u32);
+            s.gfp.store(gfp, Ordering::Relaxed);
+            s.order.store(order, Ordering::Relaxed);
+            s.class.store(class, Ordering::Relaxed);
+        }
+        s.rounds.fetch_add(1, Ordering::Relaxed);
+        s.last_round_ns.store(now, Ordering::Relaxed);
+        let in_scope = class < CLASS_PENDING;
+        if in_scope {
+            STATS.rounds.fetch_add(1, Ordering::Relaxed);
+        }
+        Round {
+            start_ns: s.start_ns.load(Ordering::Relaxed),
+            sleeps: s.sleeps.load(Ordering::Relaxed),
+            kind: in_scope.then(|| kind_from(class)),
+            gfp: s.gfp.load(Ordering::Relaxed),
+            oom_calls: s.oom_calls.load(Ordering::Relaxed),
+        }
     }
 
-    /// Whether the task is in a tracked allocation now (not lingering
-    /// between two, when an untracked allocation of it may reclaim).
-    pub(crate) fn in_allocator(&self) -> bool {
-        self.0.ended_ns.load(Ordering::Relaxed) == 0
+    /// The round ended having reclaimed `nr_reclaimed` pages.
+    pub(crate) fn round_end(&self, nr_reclaimed: u64, now: u64) {
+        self.0.no_progress.store(nr_reclaimed == 0, Ordering::Relaxed);
+        self.0.last_round_ns.store(now, Ordering::Relaxed);
     }
 
-    /// Whether the task is inside the replacement, calling the original.
-    pub(crate) fn in_wrapper(&self) -> bool {
-        self.0.in_wrapper.load(Ordering::Relaxed)
+    /// Counts a call of `out_of_memory()`; returns the stall as it stands.
+    pub(crate) fn oom_call(&self) -> Round {
+        let s = self.0;
+        let calls = s.oom_calls.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let class = s.class.load(Ordering::Relaxed);
+        Round {
+            start_ns: s.start_ns.load(Ordering::Relaxed),
+            sleeps: s.sleeps.load(Ordering::Relaxed),
+            kind: (class < CLASS_PENDING).then(|| kind_from(class)),
+            gfp: s.gfp.load(Ordering::Relaxed),
+            oom_calls: calls,
+        }
     }
 
-    /// Marks entry into / exit from the original function.
-    pub(crate) fn set_in_wrapper(&self, v: bool) {
-        self.0.in_wrapper.store(v, Ordering::Relaxed);
+    /// A copy of the slot, for the record of an OOM trigger.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let mut snap = snapshot_fields(self.0, self.0.seq.load(Ordering::Relaxed));
+        snap.idx = self.1;
+        snap
     }
 
-    /// Requests a back-off sleep of `ms` before this round.
+    /// Requests a back-off sleep of `ms` in this round.
     pub(crate) fn set_pending_sleep(&self, ms: u32) {
         self.0.pending_sleep_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Whether a back-off sleep is requested.
+    pub(crate) fn sleep_pending(&self) -> bool {
+        self.0.pending_sleep_ms.load(Ordering::Relaxed) != 0
     }
 
     /// Takes the requested back-off sleep.
@@ -493,10 +640,25 @@ impl Own {
         self.0.pending_sleep_ms.swap(0, Ordering::Relaxed)
     }
 
-    /// Counts a back-off sleep of `ms`.
-    pub(crate) fn slept(&self, ms: u32) {
+    /// Counts a back-off sleep of `ms`, which ended at `now`.
+    pub(crate) fn slept(&self, ms: u32, now: u64) {
         self.0.sleeps.fetch_add(1, Ordering::Relaxed);
+        self.0.last_round_ns.store(now, Ordering::Relaxed);
         STATS.sleeps.fetch_add(1, Ordering::Relaxed);
         STATS.slept_ms.fetch_add(u64::from(ms), Ordering::Relaxed);
     }
+}
+
+/// A stall as seen from its task's reclaim round or OOM call.
+pub(crate) struct Round {
+    /// Start of the stall.
+    pub(crate) start_ns: u64,
+    /// Back-off sleeps so far.
+    pub(crate) sleeps: u32,
+    /// Its kind, if it is in scope.
+    pub(crate) kind: Option<Kind>,
+    /// Its mask (0 until its first reclaim round).
+    pub(crate) gfp: u32,
+    /// Calls of `out_of_memory()` so far.
+    pub(crate) oom_calls: u32,
 }

@@ -2,29 +2,26 @@
 
 //! The watchdog thread, modelled on khungtaskd: it scans the tracked
 //! allocations, reports those stuck longer than `stall_warn_ms` (then every
-//! `warn_interval_ms`, within the `max_warnings` budget) and, for stalls the
-//! OOM killer skips, invokes it after `oom_after_ms`.
+//! `warn_interval_ms`, within the `max_warnings` budget), and reports the
+//! OOM kills the kernel made for armed stalls (the kill itself happens in
+//! the stuck task's own `out_of_memory()` call, see `oom`).
 //!
 //! Everything that prints or takes locks happens here, in process context,
 //! never in the hooks. It sleeps until the next thing can become due.
 
 use crate::config;
 use crate::events::Emitter;
-use crate::logic::gfp::{self, Gfp, Kind};
+use crate::logic::gfp::{self, Gfp};
 use crate::logic::knobs::Knob;
-use crate::logic::stall::{self, Budget, BudgetDecision, OomGate, Policy};
-use crate::oom::{OomKiller, Outcome};
+use crate::logic::stall::{self, Budget, BudgetDecision, Policy};
+use crate::oom;
 use crate::sys::{self, ThreadBody};
 use crate::track::{self, Snapshot, STATS};
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::prelude::*;
 
-/// The OOM killer, set while the module is loaded.
-pub(crate) static OOM: AtomicPtr<OomKiller> = AtomicPtr::new(core::ptr::null_mut());
 /// Set by a write of `max_warnings`: start a fresh budget.
 pub(crate) static RESET_BUDGET: AtomicBool = AtomicBool::new(false);
-/// Time of the last OOM invocation (0 = never).
-static LAST_OOM_NS: AtomicU64 = AtomicU64::new(0);
 /// Reports collected in one scan and printed after it, so that printing
 /// (slow on a serial console) does not delay detecting the others.
 const BATCH: usize = 16;
@@ -38,10 +35,9 @@ pub(crate) struct Watchdog;
 impl ThreadBody for Watchdog {
     fn run() {
         let mut budget = Budget::new(config::get(Knob::MaxWarnings));
-        let mut no_victim_said = false;
         let mut events = Emitter::new();
-        // Since when a due OOM invocation waits for an earlier victim.
-        let mut victim_wait: Option<u64> = None;
+        // The latest OOM trigger reported.
+        let mut kills_seen = 0u32;
         // Allocations not tracked because the table was full: said once
         // per episode (until the table is empty again).
         let mut overflow_seen = STATS.overflow.load(Ordering::Relaxed);
@@ -53,18 +49,34 @@ impl ThreadBody for Watchdog {
             let policy = config::policy();
             let now = sys::now_ns();
             let mut next = now.saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
-            let mut oom_candidate: Option<Snapshot> = None;
             let mut due: [Option<(Snapshot, u64)>; BATCH] = [None; BATCH];
             let mut n_due = 0;
-            let last_oom = match LAST_OOM_NS.load(Ordering::Relaxed) {
-                0 => None,
-                t => Some(t),
-            };
             if STATS.occupied.load(Ordering::Relaxed) > 0 {
                 for idx in 0..track::CAPACITY {
                     let Some(s) = track::snapshot(idx) else {
                         continue;
                     };
+                    if s.adopted_quiet(now, policy.backoff_max_ms) {
+                        // Its rounds stopped: the adopted allocation is over.
+                        track::close_adopted(idx, s.last_round_ns);
+                        continue;
+                    }
+                    if s.adopted && s.in_allocator() {
+                        // Look again when it would count as quiet.
+                        next = next.min(
+                            s.last_round_ns
+                                .saturating_add(track::ADOPTED_QUIET_NS)
+                                .saturating_add(stall::ms_to_ns(policy.backoff_max_ms))
+                                .max(now.saturating_add(LINGER_POLL_NS)),
+                        );
+                    }
+                    if !s.in_scope {
+                        // Not classified yet, or outside the scope.
+                        if !s.in_allocator() {
+                            track::expire(idx, s.ended_ns);
+                        }
+                        continue;
+                    }
                     // Also between two allocations: a crawling stall (each
                     // allocation quick, from the reserves) is there often.
                     if let Some(t) = events.watch(&s, &policy, now) {
@@ -102,13 +114,6 @@ impl ThreadBody for Watchdog {
                         // More due than one batch: scan again right away.
                         next = now;
                     }
-                    let oom_eligible = oom_applies(&s);
-                    if oom_eligible && stall::oom_due(&policy, now, s.start_ns, last_oom) {
-                        // The longest-stuck eligible stall names the trigger.
-                        if oom_candidate.map_or(true, |c| s.start_ns < c.start_ns) {
-                            oom_candidate = Some(s);
-                        }
-                    }
                     let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
                     next = next.min(stall::next_deadline(
                         &policy,
@@ -117,11 +122,6 @@ impl ThreadBody for Watchdog {
                         last_report,
                         false,
                     ));
-                    if oom_eligible {
-                        if let Some(d) = stall::oom_deadline(&policy, s.start_ns, last_oom) {
-                            next = next.min(d.max(now));
-                        }
-                    }
                 }
             }
             // Userspace first: printing to a serial console is slow.
@@ -139,43 +139,12 @@ impl ThreadBody for Watchdog {
                 );
             }
             overflow_seen = overflow;
-            if let Some(s) = oom_candidate {
-                match stall::oom_gate(
-                    pending_oom_victims(),
-                    victim_wait,
-                    now,
-                    policy.oom_interval_ms,
-                ) {
-                    OomGate::Go => {
-                        victim_wait = None;
-                        events.oom(&s, now);
-                        events.flush();
-                        // The interval runs from the invocation, not from
-                        // the scan that decided it: printing this scan's
-                        // reports (stack traces on a serial console) may
-                        // have taken a while, and two invocations must be
-                        // oom_interval_ms apart.
-                        let at = sys::now_ns();
-                        LAST_OOM_NS.store(at.max(1), Ordering::Relaxed);
-                        trigger_oom(&s, at, &mut no_victim_said);
-                        continue;
-                    }
-                    OomGate::Wait(since) => {
-                        // An earlier victim is still exiting: its memory is
-                        // on the way. Look again shortly (the trigger's own
-                        // deadline has passed, so `next` says "now").
-                        if victim_wait.is_none() {
-                            STATS.oom_deferred.fetch_add(1, Ordering::Relaxed);
-                        }
-                        victim_wait = Some(since);
-                        next = now.saturating_add(VICTIM_POLL_NS);
-                    }
-                }
-            } else {
-                victim_wait = None;
+            if let Some(kill) = oom::new_kill(&mut kills_seen) {
+                report_kill(&kill);
+                events.oom(&kill.stall, kill.at_ns);
+                events.flush();
             }
             if STATS.occupied.load(Ordering::Relaxed) == 0 {
-                no_victim_said = false;
                 overflow_said = false;
             }
             let wait_ns = next.saturating_sub(sys::now_ns());
@@ -183,26 +152,6 @@ impl ThreadBody for Watchdog {
             sys::sleep_interruptible(sys::ms_to_jiffies(ms));
         }
     }
-}
-
-/// How often to look again while an OOM victim is exiting.
-const VICTIM_POLL_NS: u64 = 100 * stall::NSEC_PER_MSEC;
-
-/// OOM victims that have not exited yet (0 if there is no OOM killer).
-fn pending_oom_victims() -> i32 {
-    let oom = OOM.load(Ordering::Acquire);
-    if oom.is_null() {
-        return 0;
-    }
-    // SAFETY: `OOM` points to the module's `OomKiller`, which outlives this
-    // thread (the thread is stopped before it is freed).
-    unsafe { (*oom).pending_victims() }
-}
-
-/// Whether the OOM trigger applies: a stall that cannot fail and cannot
-/// reach the OOM killer itself (no `__GFP_FS`).
-fn oom_applies(s: &Snapshot) -> bool {
-    s.kind != Kind::Other && gfp::is_nofs(s.gfp)
 }
 
 /// Whether a report of `s` is due; if so, records it (detection time
@@ -239,6 +188,11 @@ fn report(s: &Snapshot, elapsed_ms: u64, budget: &mut Budget) {
                 Gfp(s.gfp),
                 s.rounds
             );
+            if s.adopted {
+                pr_err!(
+                    "      this allocation was already in the slow path when nofail_watchdog loaded: stuck at least this long\n"
+                );
+            }
             if gfp::is_nofs(s.gfp) {
                 pr_err!(
                     "      this allocation has no __GFP_FS: the kernel's OOM killer will not act on it\n"
@@ -275,35 +229,15 @@ fn panic_on_stall(s: &Snapshot, ms: u64) -> ! {
     sys::panic(&buf)
 }
 
-/// Invokes the OOM killer on behalf of the stall `s`.
-fn trigger_oom(s: &Snapshot, now: u64, no_victim_said: &mut bool) {
-    let oom = OOM.load(Ordering::Acquire);
-    if oom.is_null() {
-        return;
-    }
+/// Says that the kernel's OOM killer killed a task for the stall in `kill`
+/// (its own report, printed by the stuck task, comes just before).
+fn report_kill(kill: &oom::Kill) {
+    let s = &kill.stall;
     pr_err!(
-        "triggering OOM kill for task {}:{} stuck {} ms in {} allocation\n",
+        "triggered OOM kill for task {}:{} stuck {} ms in {} allocation: its out_of_memory() call was shown __GFP_FS\n",
         s.comm,
         s.pid,
-        stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC,
+        stall::elapsed(kill.at_ns, s.start_ns) / stall::NSEC_PER_MSEC,
         Gfp(s.gfp)
     );
-    STATS.oom_triggers.fetch_add(1, Ordering::Relaxed);
-    // SAFETY: `OOM` points to the module's `OomKiller`, which outlives this
-    // thread (the thread is stopped before it is freed).
-    let outcome = unsafe { (*oom).invoke() };
-    match outcome {
-        Outcome::Killed => *no_victim_said = false,
-        Outcome::NoneEligible => {
-            STATS.oom_no_victim.fetch_add(1, Ordering::Relaxed);
-            if !*no_victim_said {
-                *no_victim_said = true;
-                pr_err!(
-                    "no task is eligible for the OOM killer; task {}:{} stays stuck, backing off\n",
-                    s.comm,
-                    s.pid
-                );
-            }
-        }
-    }
 }

@@ -21,11 +21,17 @@
 #                       module DKMS built has the tree's vermagic, the same
 #                       parameters as the project build, and loads, works
 #                       and unloads in a guest
+#   packaging-symbols   every symbol the built module needs from the kernel is
+#                       one the kernel exports to modules (its Module.symvers),
+#                       and nothing in it names a kernel-internal lookup
+#                       (kallsyms_lookup_name, kallsyms_on_each_symbol) or an
+#                       ftrace IP-modifying hook: what holds on IBT and kCFI
+#                       kernels, which QEMU cannot enforce
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KERNEL=default
-CHECKS=(packaging-modinfo packaging-install packaging-dkms)
+CHECKS=(packaging-modinfo packaging-install packaging-dkms packaging-symbols)
 MODINFO=/usr/sbin/modinfo
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 
@@ -53,6 +59,29 @@ check_packaging-modinfo() {
 	bash "$TOP/scripts/build-module.sh" --kernel "$KERNEL" || return 1
 	"$MODINFO" "$TOP/build/$KERNEL/nofail_watchdog.ko"
 	check_modinfo "$TOP/build/$KERNEL/nofail_watchdog.ko"
+}
+
+check_packaging-symbols() {
+	local ko=$TOP/build/$KERNEL/nofail_watchdog.ko symvers undef n=0 missing=0 s
+	bash "$TOP/scripts/build-module.sh" --kernel "$KERNEL" || return 1
+	[ -f "$ko" ] || fail "$ko not built" || return 1
+	symvers=$(kdir)/Module.symvers
+	[ -s "$symvers" ] || fail "no $symvers" || return 1
+	undef=$(nm -u "$ko" | awk '{ print $2 }' | sort -u)
+	for s in $undef; do
+		n=$((n + 1))
+		# Module.symvers: CRC, symbol, module, export type, namespace.
+		awk -v s="$s" '$2 == s { f = 1 } END { exit !f }' "$symvers" && continue
+		echo "not exported by the kernel: $s"
+		missing=$((missing + 1))
+	done
+	[ "$n" -gt 0 ] || fail "nm found no undefined symbol in $ko" || return 1
+	[ "$missing" -eq 0 ] || fail "$missing of $n undefined symbols are not exported" || return 1
+	for s in kallsyms_lookup_name kallsyms_on_each_symbol ftrace_set_filter_ip \
+		register_ftrace_function FTRACE_OPS_FL_IPMODIFY oom_victims oom_lock; do
+		! strings -a "$ko" | grep -qw "$s" || fail "the module names $s" || return 1
+	done
+	echo "all $n undefined symbols of the module are exported by the kernel"
 }
 
 check_packaging-install() {

@@ -1,4 +1,5 @@
-//! Per-stall decisions: when to report, how long to back off, when to invoke the OOM killer.
+//! Per-stall decisions: when to report, how long to back off, when the OOM
+//! killer may be shown a stuck allocation.
 //!
 //! All times are `u64` nanoseconds of a monotonic clock and all durations
 //! are computed as `now.saturating_sub(start)`, so a clock that appears to go
@@ -140,11 +141,12 @@ pub fn backoff_sleep_ms(p: &Policy, now: u64, start: u64, sleeps_done: u32) -> u
     }
 }
 
-/// Returns whether the OOM killer should be invoked for a stall that began at `start`.
+/// Returns whether a stall that began at `start` is armed: its task's next
+/// call of `out_of_memory()` may be shown `__GFP_FS`.
 ///
 /// Never if `oom_after_ms` is 0; otherwise once the stall has lasted
 /// `oom_after_ms` and at least `oom_interval_ms` have passed since the last
-/// invocation `last_trigger` (which is global, across all stalls).
+/// kill `last_trigger` (which is global, across all stalls).
 pub fn oom_due(p: &Policy, now: u64, start: u64, last_trigger: Option<u64>) -> bool {
     if p.oom_after_ms == 0 || elapsed(now, start) < ms_to_ns(p.oom_after_ms) {
         return false;
@@ -155,38 +157,39 @@ pub fn oom_due(p: &Policy, now: u64, start: u64, last_trigger: Option<u64>) -> b
     }
 }
 
-/// Whether a due OOM invocation may go ahead, given the kernel's pending victims.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OomGate {
-    /// No victim of an earlier kill is still exiting (or it has had its
-    /// grace time): invoke the OOM killer.
-    Go,
-    /// A victim is still exiting: wait for it (since the given time) before
-    /// choosing another one.
-    Wait(u64),
+/// Returns the back-off sleep (ms) of a stall's reclaim round, capped so
+/// that the round after the sleep can reach the OOM killer by its deadline.
+///
+/// `oom_deadline` is [`oom_deadline`] for a stall whose allocation has
+/// reached `out_of_memory()` before (the kernel's rules let it get there),
+/// `None` otherwise: a lowmem or costly-order stall never reaches it, and
+/// its sleeps are not capped. Past the deadline the sleep is at most 1 ms.
+pub fn backoff_sleep_capped(
+    p: &Policy,
+    now: u64,
+    start: u64,
+    sleeps_done: u32,
+    oom_deadline: Option<u64>,
+) -> u32 {
+    let ms = backoff_sleep_ms(p, now, start, sleeps_done);
+    match oom_deadline {
+        Some(d) if ms > 0 => {
+            let left = d.saturating_sub(now).div_ceil(NSEC_PER_MSEC);
+            ms.min(u32::try_from(left).unwrap_or(u32::MAX).max(1))
+        }
+        _ => ms,
+    }
 }
 
-/// Decides whether a due invocation may go ahead.
-///
-/// `victims` is the kernel's count of OOM victims that have not exited yet
-/// (`oom_victims`), `waiting_since` when this watchdog started waiting for
-/// them (`None` if it was not waiting). The kernel's OOM killer itself
-/// waits for a pending victim instead of choosing another, but not when
-/// invoked like sysrq-f (`order = -1`), as the module invokes it: without
-/// this gate a stall that outlives a kill (by the module or by the kernel)
-/// would take a second, innocent task while the first victim is still
-/// freeing its memory. The wait ends when the victims are gone or after
-/// `grace_ms` (a victim stuck in the kernel, whose memory the OOM reaper has
-/// taken, must not block the watchdog for ever).
-pub fn oom_gate(victims: i32, waiting_since: Option<u64>, now: u64, grace_ms: u32) -> OomGate {
-    if victims <= 0 {
-        return OomGate::Go;
-    }
-    match waiting_since {
-        None => OomGate::Wait(now),
-        Some(t) if elapsed(now, t) >= ms_to_ns(grace_ms) => OomGate::Go,
-        Some(t) => OomGate::Wait(t),
-    }
+/// Whether a stall continues across the allocation that just returned
+/// (then the task's next slow-path allocation within the linger time
+/// continues it): only if that allocation was slow (`alloc_ns` of at least
+/// `linger_min_ns`) and its latest reclaim round reclaimed nothing, as for
+/// a `__GFP_NOFAIL` allocation fed from the reserves after fruitless
+/// rounds. An allocation that succeeded after reclaim made progress ends
+/// the stall, however slow it was.
+pub fn lingers(alloc_ns: u64, linger_min_ns: u64, last_round_reclaimed_nothing: bool) -> bool {
+    alloc_ns >= linger_min_ns && last_round_reclaimed_nothing
 }
 
 /// Returns the earliest time at which [`oom_due`] can become true for a stall that began at `start`.

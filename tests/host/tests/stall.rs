@@ -2,8 +2,8 @@
 
 use nfw_logic_tests::logic::knobs::{self, Knob};
 use nfw_logic_tests::logic::stall::{
-    self, backoff_sleep_ms, next_deadline, oom_deadline, oom_due, oom_gate, report_due, Backoff,
-    Budget, BudgetDecision, OomGate, Policy,
+    self, backoff_sleep_ms, next_deadline, oom_deadline, oom_due, report_due, Backoff,
+    Budget, BudgetDecision, Policy, backoff_sleep_capped, lingers,
 };
 
 const MS: u64 = 1_000_000;
@@ -561,21 +561,39 @@ fn budget_extremes() {
 }
 
 #[test]
-fn oom_gate_waits_for_pending_victims_up_to_the_grace_time() {
-    // No pending victim: go, whether or not we were waiting.
-    assert_eq!(oom_gate(0, None, 7, 5_000), OomGate::Go);
-    assert_eq!(oom_gate(0, Some(1), 7, 5_000), OomGate::Go);
-    assert_eq!(oom_gate(-1, None, 7, 5_000), OomGate::Go);
-    // A victim is exiting: start waiting now, keep the start.
-    assert_eq!(oom_gate(1, None, 100, 5_000), OomGate::Wait(100));
-    assert_eq!(
-        oom_gate(2, Some(100), 100 + 5_000 * MS - 1, 5_000),
-        OomGate::Wait(100)
-    );
-    // Grace over: go even though the victim is still there.
-    assert_eq!(oom_gate(1, Some(100), 100 + 5_000 * MS, 5_000), OomGate::Go);
-    // A clock that went backwards does not end the wait early.
-    assert_eq!(oom_gate(1, Some(100), 50, 5_000), OomGate::Wait(100));
-    // Grace 0: never wait.
-    assert_eq!(oom_gate(1, Some(100), 100, 0), OomGate::Go);
+fn backoff_capped_by_the_oom_deadline() {
+    let p = Policy {
+        backoff: Backoff::Fixed,
+        backoff_after_ms: 0,
+        backoff_min_ms: 100,
+        backoff_max_ms: 100,
+        ..policy()
+    };
+    // No deadline (the stall never reached the OOM killer): not capped.
+    assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, None), 100);
+    // The deadline is 30.5 ms away: the sleep ends by then (rounded up).
+    assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, Some(30 * MS + MS / 2)), 31);
+    // Far away: the policy's sleep.
+    assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, Some(10_000 * MS)), 100);
+    // Due or past: 1 ms, never 0 (0 means "no back-off").
+    assert_eq!(backoff_sleep_capped(&p, 5 * MS, 0, 0, Some(5 * MS)), 1);
+    assert_eq!(backoff_sleep_capped(&p, 9 * MS, 0, 0, Some(5 * MS)), 1);
+    // No back-off stays no back-off, deadline or not.
+    let off = Policy {
+        backoff: Backoff::Off,
+        ..p
+    };
+    assert_eq!(backoff_sleep_capped(&off, 0, 0, 0, Some(0)), 0);
+}
+
+#[test]
+fn only_fruitless_slow_allocations_linger() {
+    let min = 50 * MS;
+    assert!(lingers(min, min, true));
+    assert!(lingers(u64::MAX, min, true));
+    // Slow, but its last round made progress: the stall ends.
+    assert!(!lingers(10_000 * MS, min, false));
+    // Quick: ends, whatever the last round did.
+    assert!(!lingers(min - 1, min, true));
+    assert!(!lingers(0, min, false));
 }

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Everything that differs between the kernels the module supports, in one
+//! place. Each item names the kernel versions on each side.
+
+use crate::bindings as b;
+use crate::hooks;
+use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+
+/// The slow path under its plain name, then the names GCC gives its clones
+/// (`.constprop.N` when it specialises constant arguments, `.isra.N` when it
+/// changes how arguments are passed, `.part.N` for a split function). Every
+/// kernel since 2.6: static in `mm/page_alloc.c`; clang 19 keeps the plain
+/// name (6.12, 7.3), GCC 12-14 emits `__alloc_pages_slowpath.constprop.0`.
+pub(crate) const SLOWPATH_SYMBOLS: [&core::ffi::CStr; 7] = [
+    c"__alloc_pages_slowpath",
+    c"__alloc_pages_slowpath.constprop.0",
+    c"__alloc_pages_slowpath.constprop.1",
+    c"__alloc_pages_slowpath.isra.0",
+    c"__alloc_pages_slowpath.isra.1",
+    c"__alloc_pages_slowpath.part.0",
+    c"__alloc_pages_slowpath.constprop.0.isra.0",
+];
+
+/// `bool out_of_memory(struct oom_control *)`: a global function with the
+/// same prototype in 6.12 and 7.3, called with the C calling convention.
+pub(crate) const OUT_OF_MEMORY: &core::ffi::CStr = c"out_of_memory";
+
+/// The first integer argument of a call, at a probe on the function's
+/// entry (x86_64 SysV: `rdi`).
+pub(crate) fn first_arg(regs: &b::pt_regs) -> usize {
+    regs.di as usize
+}
+
+/// Replaces the first integer argument of a call at its entry.
+pub(crate) fn set_first_arg(regs: &mut b::pt_regs, v: usize) {
+    regs.di = v as _;
+}
+
+/// `mm_vmscan_direct_reclaim_begin`, fired by `try_to_free_pages()` with
+/// the mask after `current_gfp_context()`.
+pub(crate) const RECLAIM_BEGIN: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_begin";
+/// `mm_vmscan_direct_reclaim_end(unsigned long nr_reclaimed)` (6.12, 7.3).
+pub(crate) const RECLAIM_END: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_end";
+
+/// Probe of `mm_vmscan_direct_reclaim_begin`, 6.12:
+/// `TP_PROTO(int order, gfp_t gfp_flags)`. (7.x: `(gfp_t gfp_flags, int
+/// order, struct mem_cgroup *memcg)`.)
+///
+/// # Safety
+///
+/// Called by the tracepoint with its arguments.
+pub(crate) unsafe extern "C" fn reclaim_begin_probe(_data: *mut c_void, order: c_int, gfp: c_uint) {
+    hooks::reclaim_begin(gfp, order);
+}
+
+/// Probe of `mm_vmscan_direct_reclaim_end`: `TP_PROTO(unsigned long
+/// nr_reclaimed)` (6.12, 7.3).
+///
+/// # Safety
+///
+/// Called by the tracepoint with its arguments.
+pub(crate) unsafe extern "C" fn reclaim_end_probe(_data: *mut c_void, nr_reclaimed: c_ulong) {
+    hooks::reclaim_end(nr_reclaimed as u64);
+}
