@@ -18,7 +18,10 @@
 //!   default 16384), `until=stop|stall` (default `stop`), `stall_ms=S`
 //!   (1..600000, default 500), `record_ms=M` (0..600000, default 100),
 //!   `churn_ms=C` (0..60000, default 0 = off; `zone=dma` only, see below),
-//!   `nice=N` (0..19, default 0: the workers' nice value).
+//!   `nice=N` (0..19, default 0: the workers' nice value),
+//!   `fs=0|1` (default 0; `mode=page` only: 1 allocates with `GFP_KERNEL`
+//!   instead of `GFP_NOFS`, a no-fail allocation the OOM killer acts on
+//!   itself, unless `zone=dma` keeps it from the OOM killer altogether).
 //!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
 //!
 //!   The controller (0) makes sure each per-CPU pool of `system_wq` and
@@ -85,8 +88,10 @@
 //!   loop, holding the pages, until it has a fatal signal pending when an
 //!   allocation returns; then it frees them and the write fails with
 //!   `EINTR` (with `ENOMEM`, and an error logged, if a no-fail allocation
-//!   ever returned NULL). The argument must be `zone=dma` (the only zone supported: the
-//!   rest of the system keeps working). This is a userspace task stuck in a
+//!   ever returned NULL). The argument is `zone=dma` (the rest of the system
+//!   keeps working; the kernel never OOM-kills for a lowmem allocation) or
+//!   `zone=normal` (no `__GFP_DMA`: the kernel's rules let the OOM killer
+//!   act for it, given `__GFP_FS`). This is a userspace task stuck in a
 //!   no-fail allocation: it can be SIGKILLed, chosen by the OOM killer, or
 //!   moved between CPUs while it is stuck (a NOFAIL allocation ignores the
 //!   signal until it gets memory, e.g. when a run's reserve is freed).
@@ -288,6 +293,8 @@ struct Params {
     churn_ms: u32,
     /// Nice value of the workers.
     nice: u32,
+    /// `GFP_KERNEL` instead of `GFP_NOFS` (`mode=page`).
+    fs: bool,
 }
 
 impl Params {
@@ -304,6 +311,7 @@ impl Params {
         record_ms: 100,
         churn_ms: 0,
         nice: 0,
+        fs: false,
     };
 
     /// Parses space separated `key=value` words; any error is `EINVAL`.
@@ -341,13 +349,14 @@ impl Params {
                 b"record_ms" => p.record_ms = number(value, 0, 600_000)?,
                 b"churn_ms" => p.churn_ms = number(value, 0, 60_000)?,
                 b"nice" => p.nice = number(value, 0, 19)?,
+                b"fs" => p.fs = number(value, 0, 1)? == 1,
                 _ => return Err(EINVAL),
             }
         }
         if p.order != 0 && p.mode != Mode::Page {
             return Err(EINVAL);
         }
-        if p.dma && p.mode != Mode::Page {
+        if (p.dma || p.fs) && p.mode != Mode::Page {
             return Err(EINVAL);
         }
         if p.churn_ms != 0 && !p.dma {
@@ -862,7 +871,7 @@ impl Run<'_> {
     /// The body of a worker kthread.
     fn worker(&self) {
         let p = &self.params;
-        let gfp = p.mode.gfp() | if p.dma { gfp::DMA } else { 0 };
+        let gfp = p.mode.gfp() | if p.dma { gfp::DMA } else { 0 } | if p.fs { gfp::FS } else { 0 };
         let record_ns = u64::from(p.record_ms) * NSEC_PER_MSEC;
         let stall_ns = u64::from(p.stall_ms) * NSEC_PER_MSEC;
         let pid = current_pid();
@@ -1088,7 +1097,12 @@ unsafe extern "C" fn alloc_store(
     // SAFETY: sysfs passes `count` readable bytes at `buf`.
     let input = unsafe { core::slice::from_raw_parts(buf.cast::<u8>(), count) };
     let mut w = words(input);
-    if w.next() != Some(&b"zone=dma"[..]) || w.next().is_some() {
+    let zone = match w.next() {
+        Some(b"zone=dma") => gfp::DMA,
+        Some(b"zone=normal") => 0,
+        _ => return EINVAL.to_errno() as isize,
+    };
+    if w.next().is_some() {
         return EINVAL.to_errno() as isize;
     }
     let mut held = Chain::new(Kind::Pages(0));
@@ -1097,7 +1111,7 @@ unsafe extern "C" fn alloc_store(
         // A no-fail allocation returns only with a page; count the contract
         // broken, so that a test sees it (an OOM victim that exits at once
         // must have got its page, from the OOM reserves).
-        if !held.grow(gfp::NOFS | gfp::NOFAIL | gfp::DMA) {
+        if !held.grow(gfp::NOFS | gfp::NOFAIL | zone) {
             failed += 1;
         }
         if fatal_signal_pending() {
