@@ -19,11 +19,11 @@ nfw_stallgen_records >/tmp/rec
 nfw_dmesg_new >/tmp/dmesg
 cat /tmp/rec
 grep -q "stopped_by=stall" /tmp/rec || { cat /tmp/dmesg; nfw_fail "the stall did not end by itself: $(tail -1 /tmp/rec)"; }
-trig=$(grep -n "nofail_watchdog: triggering OOM kill for task nfw_stall/[0-9]*:[0-9]* stuck [0-9]* ms in .*__GFP_NOFAIL.* allocation" /tmp/dmesg | head -1)
+trig=$(grep -n "nofail_watchdog: triggered OOM kill for task nfw_stall/[0-9]*:[0-9]* stuck [0-9]* ms in .*__GFP_NOFAIL.* allocation" /tmp/dmesg | head -1)
 [ -n "$trig" ] || { cat /tmp/dmesg; nfw_fail "no trigger line"; }
 kill=$(grep -n "Out of memory: Killed process $hog (nfw-hog)" /tmp/dmesg | head -1)
 [ -n "$kill" ] || { cat /tmp/dmesg; nfw_fail "the hog ($hog) was not killed by the OOM killer"; }
-[ "${trig%%:*}" -lt "${kill%%:*}" ] || nfw_fail "trigger line does not precede the kernel's report"
+[ "${kill%%:*}" -lt "${trig%%:*}" ] || nfw_fail "the module's trigger line does not follow the kernel's report"
 grep -q "invoked oom-killer" /tmp/dmesg || nfw_fail "no kernel OOM report"
 [ -d /proc/$hog ] && nfw_fail "hog still alive"
 # Every stuck task recovered; time from the ground-truth stall start (the
@@ -43,7 +43,7 @@ while read -r pid mstart mend; do
 	[ "$ms" -ge "$OOM_AFTER" ] || nfw_fail "worker $pid recovered after $ms ms, before oom_after_ms?"
 	[ "$over" -le 3000 ] || nfw_fail "worker $pid recovered $over ms after oom_after_ms"
 done </tmp/stalls
-[ "$(nfw_stat oom_triggers)" -eq 1 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers), expected 1"
+[ "$(nfw_stat oom_kills)" -eq 1 ] || nfw_fail "oom_kills=$(nfw_stat oom_kills), expected 1"
 [ "$(nfw_stat in_flight)" -eq 0 ] || nfw_fail "allocations still in flight"
 nfw_rmmod nfw_stallgen
 nfw_rmmod nofail_watchdog
