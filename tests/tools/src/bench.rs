@@ -361,6 +361,64 @@ pub fn paired(raw: &Raw, prefix: &str, item: &str, what: &str) -> Paired {
     Paired { ratios: r, json }
 }
 
+/// What one followed slow-path entry of `kernel_nofs_hold` costs, in ns:
+/// the whole (loaded minus unloaded) and the probe mechanism alone (loaded
+/// with `enabled=0` minus unloaded: the probe is hit, its handler returns
+/// at once); the rest is the handlers' work (slot, return probe, release).
+#[derive(Debug, Default, PartialEq)]
+pub struct EntryCost {
+    /// Slow-path entries per allocated page (medians over loaded runs).
+    pub entries_per_page: Option<f64>,
+    /// Loaded minus unloaded, per entry (medians).
+    pub total_ns: Option<f64>,
+    /// Probe only minus unloaded, per entry (medians).
+    pub probe_ns: Option<f64>,
+}
+
+impl EntryCost {
+    /// Handler work: total minus probe.
+    pub fn handler_ns(&self) -> Option<f64> {
+        self.total_ns.zip(self.probe_ns).map(|(t, p)| t - p)
+    }
+
+    fn json(&self) -> Json {
+        let r = |x: Option<f64>| x.map(|v| (v * 10.0).round() / 10.0);
+        Obj::new()
+            .num(
+                "entries_per_page",
+                self.entries_per_page.map(|v| (v * 1000.0).round() / 1000.0),
+            )
+            .num("total_ns", r(self.total_ns))
+            .num("probe_mechanism_ns", r(self.probe_ns))
+            .num("handler_work_ns", r(self.handler_ns()))
+            .done()
+    }
+}
+
+/// The cost per tracked slow-path entry (see [`EntryCost`]).
+pub fn entry_cost(raw: &Raw) -> EntryCost {
+    let unloaded = median(raw.get("slow.kernel_nofs_hold.unloaded"));
+    let loaded = median(raw.get("slow.kernel_nofs_hold.loaded"));
+    let probe = median(raw.get("slow.kernel_nofs_hold.probe_only"));
+    let tracked = median(raw.get("slow.tracked"));
+    let pages = median(raw.get("slow.pages"));
+    let per_page = tracked
+        .zip(pages)
+        .filter(|&(_, p)| p > 0.0)
+        .map(|(t, p)| t / p);
+    let per_entry = |x: Option<f64>| {
+        x.zip(unloaded)
+            .zip(per_page)
+            .filter(|&(_, e)| e > 0.0)
+            .map(|((x, u), e)| (x - u) / e)
+    };
+    EntryCost {
+        entries_per_page: per_page,
+        total_ns: per_entry(loaded),
+        probe_ns: per_entry(probe),
+    }
+}
+
 /// The larger of two optional numbers.
 fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     match (a, b) {
@@ -493,6 +551,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let slow_geo = geomean_rounds(&slow_series);
     let slowpath_ratio = median(&slow_geo);
     let slow_ci = median_ci95(&slow_geo);
+    let cost = entry_cost(raw);
 
     // 3. Detection latency.
     let lat = raw.get("detect.latency_ms");
@@ -689,6 +748,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
                     "tracked_per_loaded_run",
                     Json::nums(raw.get("slow.tracked")),
                 )
+                .put("cost_per_tracked_entry", cost.json())
                 .done(),
         )
         .num("detect_latency_p50_ms", d50)
@@ -855,6 +915,16 @@ pub fn report(raw: &Raw) -> (Json, String) {
             );
         }
     }
+    let c = &cost;
+    let ns = |x: Option<f64>| x.map_or("-".into(), |v| format!("{} ns", fmt_num(v.round())));
+    let _ = writeln!(
+        md,
+        "\nCost per tracked slow-path entry (kernel_nofs_hold, {} entries per page): {} = probe mechanism {} + handler work {}.",
+        fmt_opt(c.entries_per_page.map(|v| (v * 1000.0).round() / 1000.0), ""),
+        ns(c.total_ns),
+        ns(c.probe_ns),
+        ns(c.handler_ns())
+    );
     let _ = writeln!(md);
     let _ = writeln!(
         md,
@@ -958,6 +1028,22 @@ mod tests {
         assert_eq!(verdict_le(Some((1.02, 1.1)), 1.01), Some(false));
         assert_eq!(verdict_le(Some((0.9, 1.1)), 1.01), None);
         assert_eq!(percentile(&[], 50.0), None);
+    }
+
+    #[test]
+    fn entry_cost_splits_probe_and_handler() {
+        let mut raw = Raw::default();
+        raw.parse(
+            "NFWB slow.kernel_nofs_hold.unloaded 1000\nNFWB slow.kernel_nofs_hold.loaded 1100\n\
+             NFWB slow.kernel_nofs_hold.probe_only 1040\nNFWB slow.tracked 500\nNFWB slow.pages 1000\n",
+        );
+        let c = entry_cost(&raw);
+        assert_eq!(c.entries_per_page, Some(0.5));
+        assert_eq!(c.total_ns, Some(200.0));
+        assert_eq!(c.probe_ns, Some(80.0));
+        assert_eq!(c.handler_ns(), Some(120.0));
+        // Nothing measured: nothing claimed.
+        assert_eq!(entry_cost(&Raw::default()), EntryCost::default());
     }
 
     #[test]
