@@ -3,6 +3,7 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/oom.h>
+#include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -23,6 +24,15 @@ void nfw_current_comm(char comm[16])
 	BUILD_BUG_ON(TASK_COMM_LEN != 16);
 	/* Racy against prctl(PR_SET_NAME) like every comm reader; fine for reports. */
 	memcpy(comm, current->comm, TASK_COMM_LEN);
+}
+
+bool nfw_probed_in_task(void)
+{
+	unsigned long pc = preempt_count();
+
+	if (pc & NMI_MASK)
+		pc -= NMI_OFFSET + HARDIRQ_OFFSET;
+	return !(pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET));
 }
 
 bool nfw_current_in_reclaim(void)

@@ -23,6 +23,15 @@ struct tracepoint;
  */
 int nfw_current_pid(void);
 void nfw_current_comm(char comm[16]);
+/*
+ * Whether the code a kprobe handler interrupted runs in task context (not
+ * in an interrupt handler, softirq or NMI). A breakpoint kprobe's handler
+ * runs inside the int3 exception, which enters NMI context itself
+ * (irqentry_nmi_enter(): NMI_OFFSET + HARDIRQ_OFFSET); an optimized or
+ * ftrace-based probe's handler does not: in_task() alone is right for only
+ * one of them.
+ */
+bool nfw_probed_in_task(void);
 /* current->flags & PF_MEMALLOC: the task is in reclaim (nested allocations). */
 bool nfw_current_in_reclaim(void);
 /* fatal_signal_pending(current) || tsk_is_oom_victim(current). */

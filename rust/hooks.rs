@@ -46,7 +46,9 @@ impl KretprobeHandler for SlowPath {
     type Data = u64;
 
     fn entry(_regs: &mut b::pt_regs, _slot: *mut u64) -> Option<u64> {
-        if !config::enabled() {
+        // An allocation from an interrupt cannot block (nor loop) and is
+        // not the interrupted task's: it must not touch that task's stall.
+        if !config::enabled() || !sys::probed_in_task() {
             return None;
         }
         let task = sys::current_task();

@@ -512,6 +512,14 @@ pub(crate) fn current_dying() -> bool {
     unsafe { b::nfw_current_dying() }
 }
 
+/// From a kprobe handler: whether the probed code runs in task context (not
+/// in an interrupt, softirq or NMI, where `current` is whoever was
+/// interrupted).
+pub(crate) fn probed_in_task() -> bool {
+    // SAFETY: reads the CPU's preemption count.
+    unsafe { b::nfw_probed_in_task() }
+}
+
 /// Whether the current task runs reclaim itself (`PF_MEMALLOC`): an
 /// allocation entering the slow path then is nested in an outer one.
 pub(crate) fn current_in_reclaim() -> bool {
