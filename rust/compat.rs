@@ -29,7 +29,7 @@ pub(crate) const OUT_OF_MEMORY: &core::ffi::CStr = c"out_of_memory";
 /// The first integer argument of a call, at a probe on the function's
 /// entry (x86_64 SysV: `rdi`).
 pub(crate) fn first_arg(regs: &b::pt_regs) -> usize {
-    regs.di as usize
+    regs.di
 }
 
 /// Replaces the first integer argument of a call at its entry.

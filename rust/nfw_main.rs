@@ -124,7 +124,9 @@ impl kernel::Module for NofailWatchdog {
                 compat::reclaim_begin_probe as *mut kernel::ffi::c_void,
             )
         }?);
-        m.shrinker = Some(sys::Shrinker::register::<hooks::Backoff>(c"nofail_watchdog")?);
+        m.shrinker = Some(sys::Shrinker::register::<hooks::Backoff>(
+            c"nofail_watchdog",
+        )?);
         m.oom = Some(sys::Kretprobe::register::<hooks::OutOfMemory>(
             &[compat::OUT_OF_MEMORY],
             OOM_MAXACTIVE,

@@ -173,15 +173,14 @@ impl Kretprobe {
             match Self::register_one::<H>(symbol, maxactive) {
                 Ok(p) => return Ok(p),
                 // Not on this kernel under this name: try the next one.
-                Err(e) if e.to_errno() == -(kb::ENOENT as i32) || e.to_errno() == -(kb::EINVAL as i32) => {
+                Err(e)
+                    if e.to_errno() == -(kb::ENOENT as i32)
+                        || e.to_errno() == -(kb::EINVAL as i32) =>
+                {
                     last = e.to_errno();
                 }
                 Err(e) => {
-                    pr_err!(
-                        "cannot hook {}: error {}\n",
-                        name_str(symbol),
-                        e.to_errno()
-                    );
+                    pr_err!("cannot hook {}: error {}\n", name_str(symbol), e.to_errno());
                     return Err(e);
                 }
             }
@@ -191,7 +190,11 @@ impl Kretprobe {
             symbols.first().map_or("?", |s| name_str(s)),
             symbols.len(),
             symbols.first().map_or("?", |s| name_str(s)),
-            if symbols.len() > 1 { " and its compiler clones" } else { "" },
+            if symbols.len() > 1 {
+                " and its compiler clones"
+            } else {
+                ""
+            },
             last
         );
         Err(Error::from_errno(last))
@@ -265,7 +268,7 @@ unsafe extern "C" fn entry_trampoline<H: KretprobeHandler>(
     // registered; the kernel allocates instances with kmalloc-style
     // alignment, checked here before the storage is used as `H::Data`.
     let slot = unsafe { (*ri).data.as_mut_ptr() }.cast::<H::Data>();
-    if !slot.is_aligned() {
+    if slot as usize % core::mem::align_of::<H::Data>() != 0 {
         return 1;
     }
     // SAFETY: the kprobe core passes the valid, writable registers of the
@@ -375,7 +378,8 @@ impl TracepointProbe {
         }
         // SAFETY: `found` is a kernel tracepoint and `probe` has its
         // prototype (the caller's obligation).
-        let ret = unsafe { b::tracepoint_probe_register(search.found, probe, core::ptr::null_mut()) };
+        let ret =
+            unsafe { b::tracepoint_probe_register(search.found, probe, core::ptr::null_mut()) };
         if ret < 0 {
             pr_err!(
                 "cannot attach to tracepoint {}: error {}\n",

@@ -364,8 +364,7 @@ pub(crate) fn release(token: Token, now: u64) {
         .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
     let class = s.class.load(Ordering::Relaxed);
-    if alloc_ns >= LINGER_MIN_NS && class < CLASS_PENDING && s.no_progress.load(Ordering::Relaxed)
-    {
+    if alloc_ns >= LINGER_MIN_NS && class < CLASS_PENDING && s.no_progress.load(Ordering::Relaxed) {
         // INVARIANT: from 0 (in the allocator) to the time it left.
         s.ended_ns.store(now.max(1), Ordering::Release);
     } else {
@@ -600,14 +599,19 @@ impl Own {
 
     /// The round ended having reclaimed `nr_reclaimed` pages.
     pub(crate) fn round_end(&self, nr_reclaimed: u64, now: u64) {
-        self.0.no_progress.store(nr_reclaimed == 0, Ordering::Relaxed);
+        self.0
+            .no_progress
+            .store(nr_reclaimed == 0, Ordering::Relaxed);
         self.0.last_round_ns.store(now, Ordering::Relaxed);
     }
 
     /// Counts a call of `out_of_memory()`; returns the stall as it stands.
     pub(crate) fn oom_call(&self) -> Round {
         let s = self.0;
-        let calls = s.oom_calls.fetch_add(1, Ordering::Relaxed).saturating_add(1);
+        let calls = s
+            .oom_calls
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1);
         let class = s.class.load(Ordering::Relaxed);
         Round {
             start_ns: s.start_ns.load(Ordering::Relaxed),

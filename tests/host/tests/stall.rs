@@ -2,8 +2,8 @@
 
 use nfw_logic_tests::logic::knobs::{self, Knob};
 use nfw_logic_tests::logic::stall::{
-    self, backoff_sleep_ms, next_deadline, oom_deadline, oom_due, report_due, Backoff,
-    Budget, BudgetDecision, Policy, backoff_sleep_capped, lingers,
+    self, backoff_sleep_capped, backoff_sleep_ms, lingers, next_deadline, oom_deadline, oom_due,
+    report_due, Backoff, Budget, BudgetDecision, Policy,
 };
 
 const MS: u64 = 1_000_000;
@@ -572,7 +572,10 @@ fn backoff_capped_by_the_oom_deadline() {
     // No deadline (the stall never reached the OOM killer): not capped.
     assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, None), 100);
     // The deadline is 30.5 ms away: the sleep ends by then (rounded up).
-    assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, Some(30 * MS + MS / 2)), 31);
+    assert_eq!(
+        backoff_sleep_capped(&p, 0, 0, 0, Some(30 * MS + MS / 2)),
+        31
+    );
     // Far away: the policy's sleep.
     assert_eq!(backoff_sleep_capped(&p, 0, 0, 0, Some(10_000 * MS)), 100);
     // Due or past: 1 ms, never 0 (0 means "no back-off").
