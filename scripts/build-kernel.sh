@@ -8,6 +8,7 @@ flavour=${1:-default}
 nfw_fragments "$flavour" >/dev/null || exit 1
 nfw_check_prereqs
 kdir=$(nfw_kdir "$flavour") || exit 1
+nfw_kmake_vars "$flavour"
 if [ -f "$kdir/.nfw-built" ] && [ -f "$kdir/arch/x86/boot/bzImage" ]; then
 	echo "$kdir"
 	exit 0

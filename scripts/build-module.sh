@@ -40,6 +40,7 @@ sync_src() {
 }
 rsync -a "$NFW_TOP/Kbuild" "$out/"
 sync_src "$NFW_TOP/rust" "$out/"
+nfw_kmake_vars_for_tree "$kdir"
 vars=("${NFW_KMAKE_VARS[@]}")
 [ -n "$clippy" ] && vars+=(CLIPPY=1)
 [ -n "$clippy" ] && find "$out" -name '*.o' -path '*/rust/*' -delete

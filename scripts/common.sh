@@ -15,15 +15,40 @@ nfw_rust_lib_src() {
 	return 1
 }
 
-NFW_KMAKE_VARS=(
-	LLVM=-19
-	RUSTC=/usr/bin/rustc
-	RUSTDOC=/usr/bin/rustdoc
-	RUSTFMT=/usr/bin/rustfmt
-	CLIPPY_DRIVER=/usr/bin/clippy-driver
-	BINDGEN="$HOME/.cargo/bin/bindgen"
-	RUST_LIB_SRC="$(nfw_rust_lib_src || echo /nonexistent)"
-)
+# The make variables of a kernel build (and of module builds against it):
+# the Rust toolchain, plus the C compiler of the flavour (clang-19 through
+# LLVM=-19, or gcc-12 for the gcc flavour). Sets NFW_KMAKE_VARS.
+nfw_kmake_vars() {
+	NFW_KMAKE_VARS=(
+		RUSTC=/usr/bin/rustc
+		RUSTDOC=/usr/bin/rustdoc
+		RUSTFMT=/usr/bin/rustfmt
+		CLIPPY_DRIVER=/usr/bin/clippy-driver
+		BINDGEN="$HOME/.cargo/bin/bindgen"
+		RUST_LIB_SRC="$(nfw_rust_lib_src || echo /nonexistent)"
+	)
+	case "$(nfw_compiler "$1")" in
+	gcc) NFW_KMAKE_VARS+=(CC=gcc-12 HOSTCC=gcc-12) ;;
+	*) NFW_KMAKE_VARS+=(LLVM=-19) ;;
+	esac
+}
+# The C compiler of a flavour: clang (default, debug) or gcc.
+nfw_compiler() {
+	case "$1" in
+	gcc) echo gcc ;;
+	*) echo clang ;;
+	esac
+}
+# The make variables of an existing kernel tree, from its .config.
+nfw_kmake_vars_for_tree() {
+	if grep -q '^CONFIG_CC_IS_GCC=y' "$1/.config" 2>/dev/null; then
+		nfw_kmake_vars gcc
+	else
+		nfw_kmake_vars default
+	fi
+}
+nfw_kmake_vars default
+# bindgen (the kernel's and the module's) always needs libclang.
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
 nfw_die() { echo "nofail-watchdog: error: $*" >&2; exit 1; }
@@ -41,12 +66,15 @@ nfw_check_prereqs() {
 	command -v bindgen >/dev/null || nfw_die "bindgen not found: 'cargo install --locked bindgen-cli' (run 'make setup')"
 }
 
-# Kernel flavours: default, debug.  Each is tinyconfig + fragments.
+# Kernel flavours: default (clang-19), debug (clang-19, lockdep, KASAN,
+# kmemleak), gcc (gcc-12, as distribution kernels are built: GCC emits the
+# slow path as __alloc_pages_slowpath.constprop.0).  Each is tinyconfig +
+# fragments.
 nfw_fragments() {
 	case "$1" in
-	default) echo "$NFW_TOP/scripts/kernel.config" ;;
+	default | gcc) echo "$NFW_TOP/scripts/kernel.config" ;;
 	debug) echo "$NFW_TOP/scripts/kernel.config $NFW_TOP/scripts/kernel-debug.config" ;;
-	*) nfw_die "unknown kernel flavour '$1' (known: default, debug)" ;;
+	*) nfw_die "unknown kernel flavour '$1' (known: default, debug, gcc)" ;;
 	esac
 }
 
@@ -69,6 +97,8 @@ nfw_kdir() {
 		echo "recipe $NFW_KERNEL_RECIPE"
 		/usr/bin/rustc --version 2>/dev/null
 		clang-19 --version 2>/dev/null | head -1
+		# The default and debug keys predate other compilers: unchanged.
+		[ "$(nfw_compiler "$flavour")" = clang ] || gcc-12 --version 2>/dev/null | head -1
 		bindgen --version 2>/dev/null
 	} | sha256sum | cut -c1-12)
 	echo "$NFW_CACHE/kernel/$flavour-$(nfw_kernel_version | tr -c 'A-Za-z0-9.\n' '_')-$key"

@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PKGS=(
-  build-essential flex bison bc cpio kmod libelf-dev libssl-dev zstd xz-utils
+  build-essential gcc-12 flex bison bc cpio kmod libelf-dev libssl-dev zstd xz-utils
   clang-19 lld-19 llvm-19 libclang-19-dev
   rustc-web rust-web-src rust-web-clippy rustfmt-web
   qemu-system-x86 xfsprogs busybox-static stress-ng earlyoom fio
