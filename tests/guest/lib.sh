@@ -9,6 +9,8 @@
 #     # nfw-expect: splat [ERE]            pass only if qemu/run exits 125 (kernel
 #                                          splat), and, if ERE is given, the
 #                                          serial log matches ERE
+#     # nfw-expect-log: ERE                (any number) the kernel console
+#                                          has lines matching them, in order
 #     # nfw-timeout: 120                   qemu/run --timeout (default 180)
 # Kernel splats (WARN, BUG, Oops, lockdep, ...) are caught by the host, so a
 # test need not look for them itself; the hung-task detector's
