@@ -163,6 +163,7 @@ pub(crate) fn new_kill(seen: &mut u32) -> Option<Kill> {
             order: REC.order.load(Ordering::Relaxed),
             kind: crate::track::kind_from(REC.kind.load(Ordering::Relaxed)),
             in_scope: true,
+            pending: false,
             adopted: false,
             last_round_ns: 0,
             start_ns: REC.start_ns.load(Ordering::Relaxed),

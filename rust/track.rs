@@ -439,6 +439,8 @@ pub(crate) struct Snapshot {
     pub(crate) kind: Kind,
     /// Classified and in the scope (only these are reported and acted on).
     pub(crate) in_scope: bool,
+    /// Not classified yet: no reclaim round so far.
+    pub(crate) pending: bool,
     /// Found in the slow path after the module loaded.
     pub(crate) adopted: bool,
     /// Latest reclaim round or back-off sleep.
@@ -502,6 +504,7 @@ fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
         order: s.order.load(Ordering::Relaxed),
         kind: kind_from(class),
         in_scope: class < CLASS_PENDING,
+        pending: class == CLASS_PENDING,
         adopted: s.adopted.load(Ordering::Relaxed),
         last_round_ns: s.last_round_ns.load(Ordering::Relaxed),
         start_ns: s.start_ns.load(Ordering::Relaxed),

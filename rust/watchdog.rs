@@ -71,9 +71,16 @@ impl ThreadBody for Watchdog {
                         );
                     }
                     if !s.in_scope {
-                        // Not classified yet, or outside the scope.
                         if !s.in_allocator() {
                             track::expire(idx, s.ended_ns);
+                        } else if s.pending {
+                            // Not classified yet (no reclaim round so far):
+                            // look again when it could be due, if it has
+                            // been classified in scope by then.
+                            let due = s
+                                .start_ns
+                                .saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
+                            next = next.min(due.max(now.saturating_add(LINGER_POLL_NS)));
                         }
                         continue;
                     }
