@@ -39,8 +39,8 @@ say "   stalls reported: $(r stalls_detected) (longest $(r longest_stall_ms) ms)
 first=$(grep -m1 'nofail_watchdog: INFO: task' /tmp/xfs-run.dmesg | sed 's/^.*nofail_watchdog: //')
 [ -n "$first" ] && say "   first report: $first"
 say "   back-off: $(r backoff_sleeps) sleeps, $(r backoff_slept_ms) ms slept in total"
-say "   OOM triggers: $(r oom_triggers)"
-grep 'nofail_watchdog: triggering' /tmp/xfs-run.dmesg | head -3 | sed 's/^.*nofail_watchdog: /   /'
+say "   OOM calls of the stuck allocations: $(r oom_calls); shown __GFP_FS (triggers): $(r oom_triggers), of which ended in a kill: $(r oom_kills), waited for an exiting victim: $(r oom_deferred)"
+grep 'nofail_watchdog: triggered OOM kill' /tmp/xfs-run.dmesg | head -3 | sed 's/^.*nofail_watchdog: /   /'
 say "   OOM kills by the kernel: $(r kernel_oom_kills) (invoked by: $(r oom_invokers))"
 grep 'Out of memory: Killed process' /tmp/xfs-run.dmesg | head -3 | sed 's/^.*Out of memory: /   /; s/ total-vm.*//'
 say ""

@@ -188,7 +188,9 @@ xfs_phase() {
 		{
 			echo "stalls_detected=$(nfw_stat stalls_detected)"
 			echo "longest_stall_ms=$(nfw_stat longest_stall_ms)"
+			echo "oom_calls=$(nfw_stat oom_calls)"
 			echo "oom_triggers=$(nfw_stat oom_triggers)"
+			echo "oom_kills=$(nfw_stat oom_kills)"
 			echo "oom_deferred=$(nfw_stat oom_deferred)"
 			echo "backoff_sleeps=$(nfw_stat backoff_sleeps)"
 			echo "backoff_slept_ms=$(nfw_stat backoff_slept_ms)"

@@ -165,7 +165,8 @@ recover_round() {
 	nfw_dmesg_new >/tmp/dmesg
 	# OOM kills in this round, and their victims: one (the hog) is expected.
 	nfwb recover.kills_per_round "$(grep -c 'Out of memory: Killed process' /tmp/dmesg)"
-	nfwb recover.module_triggers_per_round "$(grep -c 'nofail_watchdog: triggering OOM kill' /tmp/dmesg)"
+	# The module's kills: its triggered OOM calls that ended in a kill.
+	nfwb recover.module_triggers_per_round "$(grep -c 'nofail_watchdog: triggered OOM kill' /tmp/dmesg)"
 	v=$(sed -n 's/.*Out of memory: Killed process [0-9]* (\([^)]*\)).*/\1/p' /tmp/dmesg | tr '\n' ' ')
 	case "$v" in "nfw-hog ") ;; *) nfwb_log "recovery round: OOM victims: $v"; nfws recover.extra_victims "$v" ;; esac
 	grep -q "stopped_by=stall" /tmp/rec || nfwb_log "recovery round: $(tail -1 /tmp/rec)"

@@ -32,9 +32,11 @@ fn help(stat: &str) -> &'static str {
         "retries" => "Retry rounds (direct reclaim calls) of tracked allocations.",
         "backoff_sleeps" => "Back-off sleeps.",
         "backoff_slept_ms" => "Milliseconds slept in back-off.",
-        "oom_triggers" => "OOM killer invocations triggered.",
-        "oom_no_victim" => "Triggered OOM killer invocations that found no eligible task.",
-        "oom_deferred" => "Due OOM invocations postponed while an earlier victim was exiting.",
+        "oom_calls" => "out_of_memory() calls made by tracked stalled allocations.",
+        "oom_triggers" => "Stalls' out_of_memory() calls shown __GFP_FS, deferred ones included.",
+        "oom_kills" => "Triggered calls after which the kernel killed a task.",
+        "oom_deferred" => "Triggered calls in which the kernel waited for an exiting victim.",
+        "adopted" => "Stalls adopted: in the slow path already when the module loaded.",
         "probe_missed" => "Slow-path calls the kretprobe could not follow.",
         "events" => "Events recorded (stall, backoff, oom, end).",
         "uevents_sent" => "Uevents sent.",
@@ -220,6 +222,41 @@ mod tests {
             "# HELP nofail_watchdog_up Whether the nofail_watchdog module is loaded.\n\
              # TYPE nofail_watchdog_up gauge\nnofail_watchdog_up 0\n"
         );
+    }
+
+    #[test]
+    fn every_module_stat_has_its_own_help() {
+        // The stats file of the module, in its order (rust/sysfs.rs).
+        for k in [
+            "stalls_detected",
+            "stalls_active",
+            "stalls_ended",
+            "longest_stall_ms",
+            "reports",
+            "reports_suppressed",
+            "tracked",
+            "in_flight",
+            "slots_in_use",
+            "overflow",
+            "retries",
+            "backoff_sleeps",
+            "backoff_slept_ms",
+            "oom_calls",
+            "oom_triggers",
+            "oom_kills",
+            "oom_deferred",
+            "adopted",
+            "probe_missed",
+            "events",
+            "uevents_sent",
+            "uevents_dropped",
+            "uevents_failed",
+        ] {
+            assert_ne!(help(k), help("no_such_stat"), "{k} has no help text");
+        }
+        // Gone from the module: a counter of triggers that found no victim
+        // (the kernel now panics then, as for any __GFP_FS allocation).
+        assert_eq!(help("oom_no_victim"), help("no_such_stat"));
     }
 
     #[test]
