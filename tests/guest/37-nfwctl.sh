@@ -4,15 +4,23 @@
 # agrees with `stats`, `set` refuses bad values with the module's rules and
 # without writing, applies good ones, and `watch --exit-on-kill` exits 3
 # when the module triggers an OOM kill (the oom uevent goes out too).
-# Stalls are confined to ZONE_DMA so the rest of the guest keeps working.
+# Stalls are confined to ZONE_DMA so the rest of the guest keeps working,
+# except the one that must get a kill: the kernel never OOM-kills for a
+# lowmem allocation, so that one is in the normal zone.
 # nfw-qemu: --mem 512
 # nfw-timeout: 240
 . "$(dirname "$0")/lib.sh"
 
 nfw_require_cmd nfwctl
 D=$NFW_SYS
-# This shell, nfwctl and the listener are never the OOM victim.
+# This shell, nfwctl and the listener, and qemu/init's shell that runs this
+# one, are never the OOM victim; a spare task is, should the kernel's own
+# OOM killer act after the victim (or it would panic with nothing
+# eligible).
 echo -1000 >/proc/$$/oom_score_adj
+echo -1000 >/proc/$PPID/oom_score_adj
+(echo 0 >/proc/self/oom_score_adj && exec sleep 100000) &
+spare=$!
 
 nfwctl status >/dev/null 2>/tmp/err && nfw_fail "status without the module succeeded"
 grep -q "is the nofail_watchdog module loaded" /tmp/err || nfw_fail "status without module: $(cat /tmp/err)"
@@ -90,19 +98,47 @@ nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
 watcher=$!
 sleep 1
 nfw_dmesg_mark
-echo "workers=2 mode=page zone=dma window_ms=5000" >/sys/kernel/nfw_stallgen/run ||
+# Stall and back-off events from a ZONE_DMA stall, which gets no kill.
+echo "workers=2 mode=page zone=dma window_ms=3000" >/sys/kernel/nfw_stallgen/run ||
+	nfw_fail "generator run failed"
+grep -q " stall " /tmp/watch || { cat /tmp/watch; nfw_fail "no stall line before the kill"; }
+kill -0 $watcher 2>/dev/null || { cat /tmp/watch; nfw_fail "watch exited without a kill"; }
+# The kill: a normal-zone stall, memory exhausted (a protected hog leaves
+# 160 MiB for the workers). While memory is exhausted, a fork or a write of
+# the listener or the watcher would make the kernel's own OOM killer kill
+# the victim before the module does: no event before the kill (no stall
+# report, no back-off), and this shell waits in the run's write.
+warn=$(cat $D/stall_warn_ms)
+backoff=$(cat $D/backoff)
+nfwctl set stall_warn_ms 600000 >/dev/null || nfw_fail "set stall_warn_ms"
+nfwctl set backoff off >/dev/null || nfw_fail "set backoff"
+nfw_start_hog --leave-mb 160 --oom-score-adj -1000 --name nfw-big
+big=$NFW_HOG_PID
+echo "workers=2 mode=page until=stall stall_ms=2000 window_ms=60000" >/sys/kernel/nfw_stallgen/run ||
 	nfw_fail "generator run failed"
 wait $watcher
 rc=$?
 cat /tmp/watch
+# (A stall never reported lingers until the watchdog's next look, which
+# stall_warn_ms schedules: a knob write also wakes it.)
+nfwctl set stall_warn_ms "$warn" >/dev/null || nfw_fail "set stall_warn_ms back"
+nfwctl set backoff "$backoff" >/dev/null || nfw_fail "set backoff back"
 [ $rc = 3 ] || nfw_fail "watch --exit-on-kill exited $rc"
-tail -1 /tmp/watch | grep -qE "^\[ *[0-9]+\.[0-9]{6}\] oom +pid=[0-9]+ comm=nfw_stall/[0-9] order=0 ms=[0-9]+ gfp=GFP_NOFS\|GFP_DMA\|__GFP_NOFAIL seq=[0-9]+ delay_ms=" ||
+tail -1 /tmp/watch | grep -qE "^\[ *[0-9]+\.[0-9]{6}\] oom +pid=[0-9]+ comm=nfw_stall/[0-9] order=0 ms=[0-9]+ gfp=GFP_NOFS\|__GFP_NOFAIL seq=[0-9]+ delay_ms=" ||
 	nfw_fail "last line is not the oom event"
-grep -q " stall " /tmp/watch || nfw_fail "no stall line before the kill"
 wait_for "nfw_dmesg_grep 'Killed process $hog \(nfw-victim\)'" 10 || nfw_fail "the victim was not killed"
-[ "$(nfw_stat oom_triggers)" -eq 1 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
+# ... in the worker's call the module triggered (shown GFP_KERNEL|__GFP_NOFAIL,
+# its own mask being GFP_NOFS|__GFP_NOFAIL), not by the kernel's own OOM
+# killer for another allocation.
+before=$(nfw_dmesg_new | awk -v k="Killed process $hog " '/invoked oom-killer/ { last = $0 } index($0, k) { print last; exit }')
+echo "$before" | grep -qE 'nfw_stall/[0-9]+ invoked oom-killer: gfp_mask=0x[0-9a-f]+\(GFP_KERNEL\|__GFP_NOFAIL\)' ||
+	nfw_fail "the victim was not killed in a triggered call: $before"
+nfw_dmesg_wait "nofail_watchdog: triggered OOM kill for task nfw_stall/" 10 || nfw_fail "no 'triggered OOM kill' line"
+[ "$(nfw_stat oom_kills)" -eq 1 ] || nfw_fail "oom_kills=$(nfw_stat oom_kills)"
 wait_for 'grep -q "NOFAIL_EVENT=oom " /tmp/ue' 10 0.2 || nfw_fail "no oom uevent: $(cat /tmp/ue)"
 kill $listener
+kill $spare 2>/dev/null
+nfw_stop_hog "$big"
 nfw_wait_settled
 nfw_rmmod nfw_stallgen
 nfw_rmmod nofail_watchdog
