@@ -121,14 +121,22 @@ macro_rules! param {
             const D: &knobs::KnobDesc = K.desc();
             const DESC: &[&str] = &["parm=", D.name, ":", D.help];
             const TYPE: &[&str] = &["parmtype=", D.name, ":", config::param_type(K)];
+            // `used(compiler)`, as the kernel's `module!` marks its own
+            // `.modinfo` strings: a plain `#[used]` also sets
+            // SHF_GNU_RETAIN, and GNU ld (GCC-built kernels) then keeps a
+            // second `.modinfo` section, of which modpost reads only one.
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static PARM: [u8; total_len(DESC)] = concat(DESC);
+            // `used(compiler)`, as the kernel's `module!` marks its own
+            // `.modinfo` strings: a plain `#[used]` also sets
+            // SHF_GNU_RETAIN, and GNU ld (GCC-built kernels) then keeps a
+            // second `.modinfo` section, of which modpost reads only one.
             #[link_section = ".modinfo"]
-            #[used]
+            #[used(compiler)]
             static PARMTYPE: [u8; total_len(TYPE)] = concat(TYPE);
             #[link_section = "__param"]
-            #[used]
+            #[used(compiler)]
             static P: Param = Param(b::kernel_param {
                 name: config::CNAMES[K as usize].as_ptr().cast(),
                 mod_: core::ptr::null_mut(),
