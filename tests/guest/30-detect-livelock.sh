@@ -124,7 +124,7 @@ stalls=$(nfw_stat stalls_detected)
 # may run when some background allocation has __GFP_FS: that ends a window
 # early, which the checks above tolerate).
 [ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "the module triggered the OOM killer with oom_after_ms=0"
-grep -q "nofail_watchdog: triggering" /tmp/dmesg.* && nfw_fail "trigger line with oom_after_ms=0"
+grep -q "nofail_watchdog: triggered OOM kill" /tmp/dmesg.* && nfw_fail "trigger line with oom_after_ms=0"
 nfw_stop_hog
 nfw_rmmod nfw_stallgen
 nfw_rmmod nofail_watchdog

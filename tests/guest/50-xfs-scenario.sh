@@ -41,7 +41,7 @@ for phase in baseline default tuned; do
 	xfs_integrity "$phase"
 	sed "s/^/# $phase: /" "/tmp/xfs-$phase.res"
 	[ -f "/tmp/xfs-$phase.sites" ] && head -12 "/tmp/xfs-$phase.sites" | sed "s/^/# $phase: site /"
-	grep -E 'nofail_watchdog: (INFO|triggering)' "/tmp/xfs-$phase.dmesg" | head -6 | sed "s/^/# $phase: /"
+	grep -E 'nofail_watchdog: (INFO|triggered OOM kill)' "/tmp/xfs-$phase.dmesg" | head -6 | sed "s/^/# $phase: /"
 done
 
 # --- verdict ----------------------------------------------------------------
