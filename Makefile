@@ -1,6 +1,6 @@
 # nofail-watchdog: top-level entry points.  `make help` lists them.
 #
-#   KERNEL=default|debug   which cached test kernel to build against
+#   KERNEL=default|debug|gcc   which cached test kernel to build against
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
@@ -19,7 +19,7 @@ all: module
 
 help:
 	@echo 'make setup          install every package the project needs (idempotent)'
-	@echo 'make kernel         build or reuse the cached test kernel (KERNEL=default|debug)'
+	@echo 'make kernel         build or reuse the cached test kernel (KERNEL=default|debug|gcc)'
 	@echo 'make / make module  build nofail_watchdog.ko (KDIR=... for another kernel tree)'
 	@echo 'make test-modules   build the test-only modules'
 	@echo 'make tools          build the guest-side helper programs'
