@@ -15,12 +15,16 @@
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/swap.h>
 
 unsigned int nfw_stallgen_nofs_save(void);
 void nfw_stallgen_nofs_restore(unsigned int flags);
 int nfw_stallgen_current_pid(void);
 bool nfw_stallgen_fatal_signal_pending(void);
 int nfw_stallgen_prewarm_kworkers(unsigned int per_pool);
+bool nfw_stallgen_current_is_kswapd(void);
+void nfw_stallgen_account_reclaimed(unsigned long pages);
+unsigned long nfw_stallgen_free_pages(void);
 
 unsigned int nfw_stallgen_nofs_save(void)
 {
@@ -40,6 +44,26 @@ int nfw_stallgen_current_pid(void)
 bool nfw_stallgen_fatal_signal_pending(void)
 {
 	return fatal_signal_pending(current);
+}
+
+bool nfw_stallgen_current_is_kswapd(void)
+{
+	return current_is_kswapd();
+}
+
+/*
+ * From a shrinker's scan: counts @pages freed outside of LRU reclaim as
+ * reclaimed by the current reclaim round (its nr_reclaimed, which the
+ * mm_vmscan_direct_reclaim_end tracepoint reports), as slab does.
+ */
+void nfw_stallgen_account_reclaimed(unsigned long pages)
+{
+	mm_account_reclaimed_pages(pages);
+}
+
+unsigned long nfw_stallgen_free_pages(void)
+{
+	return global_zone_page_state(NR_FREE_PAGES);
 }
 
 static void nfw_stallgen_prewarm_fn(struct work_struct *work)

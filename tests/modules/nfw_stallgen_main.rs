@@ -21,7 +21,10 @@
 //!   `nice=N` (0..19, default 0: the workers' nice value),
 //!   `fs=0|1` (default 0; `mode=page` only: 1 allocates with `GFP_KERNEL`
 //!   instead of `GFP_NOFS`, a no-fail allocation the OOM killer acts on
-//!   itself, unless `zone=dma` keeps it from the OOM killer altogether).
+//!   itself, unless `zone=dma` keeps it from the OOM killer altogether),
+//!   `slowcache_kb=K` (0..1048576, default 0 = none; not with `zone=dma`),
+//!   `slow_ms=S` (1..60000, default 100) and `slow_progress=0|1` (default
+//!   1; these two only with `slowcache_kb`): a slow cache, see below.
 //!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
 //!
 //!   The controller (0) makes sure each per-CPU pool of `system_wq` and
@@ -68,13 +71,45 @@
 //!   `nice=19` keeps the rest of the guest responsive while workers that no
 //!   watchdog backs off burn the CPUs in reclaim.
 //!
+//!   `slowcache_kb=K` makes the stuck allocations crawl instead of loop:
+//!   each succeeds about `S` ms after it started, after a reclaim round
+//!   that reclaimed a page (a writer whose allocations each succeed slowly
+//!   under thrash, as reclaim waits for I/O). After the reserve, the
+//!   controller fills a cache of `K` KiB of order-0 pages (`GFP_KERNEL`)
+//!   and registers a shrinker for it, which counts one object for a direct
+//!   reclaimer (not for kswapd: the progress is the allocating task's own)
+//!   while the cache has a page, with `seeks` such that the shrinker core
+//!   scans it once per reclaim round, at the last priority level. Its scan
+//!   sleeps `S` ms (killable), frees one page of the cache and, with
+//!   `slow_progress=1`, counts it as reclaimed by the round
+//!   (`mm_account_reclaimed_pages()`: the round's `nr_reclaimed`, which the
+//!   `mm_vmscan_direct_reclaim_end` tracepoint reports); with
+//!   `slow_progress=0` the round reclaims nothing (the same load, without
+//!   progress). Every 10 ms while the memory is exhausted (a `GFP_NOWAIT`
+//!   allocation fails), the controller moves free pages into the cache
+//!   (from the reserves: `__GFP_MEMALLOC`) until at most 64 are left, so
+//!   that the pages reclaim frees never lift a zone above half its min
+//!   watermark: then `should_reclaim_retry()` gives up after every round
+//!   (with nothing reclaimable on the LRU, this kernel counts a zone's free
+//!   pages as reclaimable), and a worker's allocation calls
+//!   `out_of_memory()` (no kill for `GFP_NOFS`) and gets its page from the
+//!   reserves (`__GFP_NOFAIL`). After its first look, the controller moves
+//!   at most 64 pages a time: enough for what reclaim frees, too few for
+//!   what an OOM kill frees, which lifts the memory above the min
+//!   watermarks (not exhausted any more: the controller takes nothing).
+//!   The `served` count of the summary is the pages the shrinker freed;
+//!   the cache is freed when the run ends.
+//!
 //! - `records` (0400): the ground truth of the last (or current) run. Every
 //!   allocation that took at least `record_ms` is recorded (up to 4096
 //!   records, in memory allocated at module load) as one line
-//!   `pid=<pid> comm=<comm> mode=<mode> order=<o> gfp=0x<hex> start_ns=<n> end_ns=<n> ms=<n>`
+//!   `pid=<pid> comm=<comm> mode=<mode> order=<o> gfp=0x<hex> start_ns=<n> end_ns=<n> ms=<n> seq=<n>`
 //!   (times from `ktime_get_mono_fast_ns()`; `order` is the page order for
-//!   `page`/`implicit`, 0 otherwise; `gfp` as passed). The last line is always
-//!   `summary workers=<n> allocations=<n> stalls=<n> max_ms=<n> stopped_by=<reason> records=<n> dropped=<n> failed=<n> first=<i> shown=<n> start_ns=<n> stop_ns=<n>`
+//!   `page`/`implicit`, 0 otherwise; `gfp` as passed; `seq` is which
+//!   allocation of its worker it was, 1 for the first: two records of a
+//!   worker with consecutive `seq` had no allocation in between). The last
+//!   line is always
+//!   `summary workers=<n> allocations=<n> stalls=<n> max_ms=<n> stopped_by=<reason> records=<n> dropped=<n> failed=<n> first=<i> shown=<n> start_ns=<n> stop_ns=<n> served=<n>`
 //!   where `stalls` counts allocations that took at least `stall_ms`,
 //!   `stopped_by` is `window`, `stall`, `signal`, `error`, `running` (run in
 //!   progress) or `none` (no run yet), `records` is the number of records
@@ -82,7 +117,8 @@
 //!   returned NULL (only possible without `__GFP_NOFAIL`), and `first`/`shown`
 //!   the records on this page: a read shows as many records as fit in a page
 //!   (30 to 40), starting at `records_offset`; `start_ns` is when the workers
-//!   were started and `stop_ns` when STOP was set (0 while running).
+//!   were started, `stop_ns` when STOP was set (0 while running) and
+//!   `served` the pages the slow cache's shrinker freed (0 without one).
 //! - `alloc` (0200): the writing process itself allocates, in its own
 //!   context: `alloc_pages(GFP_NOFS | __GFP_NOFAIL | __GFP_DMA, 0)` in a
 //!   loop, holding the pages, until it has a fatal signal pending when an
@@ -109,7 +145,7 @@ use core::marker::PhantomData;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use kernel::bindings as b;
-use kernel::ffi::{c_char, c_int, c_long, c_void};
+use kernel::ffi::{c_char, c_int, c_long, c_ulong, c_void};
 use kernel::prelude::*;
 use kernel::sync::Mutex;
 use kernel::{c_str, new_mutex};
@@ -140,6 +176,8 @@ mod gfp {
     pub(crate) const NOFAIL: b::gfp_t = 1 << b::___GFP_NOFAIL_BIT;
     /// `__GFP_DMA`: only from ZONE_DMA (the first 16 MiB).
     pub(crate) const DMA: b::gfp_t = 1 << b::___GFP_DMA_BIT;
+    /// `__GFP_MEMALLOC`: may use all of the memory reserves.
+    pub(crate) const MEMALLOC: b::gfp_t = 1 << b::___GFP_MEMALLOC_BIT;
     /// `GFP_KERNEL`.
     pub(crate) const KERNEL: b::gfp_t = b::GFP_KERNEL;
     /// `GFP_NOFS`: `GFP_KERNEL` without `__GFP_FS` (`include/linux/gfp_types.h`).
@@ -177,6 +215,27 @@ const DMA_CHURN_RESERVE_MAX_KB: u32 = 8192;
 
 /// Idle kworkers each per-CPU pool gets before a run (see `run()`).
 const PREWARM_KWORKERS: u32 = 4;
+
+/// Most pages the controller moves into the slow cache in its first look
+/// at exhausted memory (see `Shared::slow_level()`).
+const SLOW_LEVEL_MAX: u64 = 65536;
+
+/// Most pages the controller moves into the slow cache in each later look:
+/// enough for what reclaim frees, too few to eat what an OOM kill frees.
+const SLOW_TRICKLE_MAX: u64 = 64;
+
+/// How often the controller levels the free memory with a slow cache.
+const SLOW_LEVEL_MS: u64 = 10;
+
+/// Free pages the controller leaves while the memory is exhausted, with a
+/// slow cache (in buddy lists; a few dozen more may be on per-CPU lists).
+const SLOW_FREE_PAGES: u64 = 64;
+
+/// `seeks` of the slow cache's shrinker, which counts 1 object: the
+/// shrinker core then asks it to scan (one object) only at reclaim
+/// priority 0, the last level of a reclaim round (`(1 >> priority) * 4 /
+/// seeks` in `do_shrink_slab()`), so a round makes one slow scan.
+const SLOW_SEEKS: c_int = 4;
 
 /// Nanoseconds per millisecond.
 const NSEC_PER_MSEC: u64 = 1_000_000;
@@ -295,6 +354,12 @@ struct Params {
     nice: u32,
     /// `GFP_KERNEL` instead of `GFP_NOFS` (`mode=page`).
     fs: bool,
+    /// Size of the slow cache, in KiB (0 = none).
+    slowcache_kb: u32,
+    /// How long the slow cache's shrinker sleeps per reclaim round.
+    slow_ms: u32,
+    /// Whether the slow cache's pages count as the round's progress.
+    slow_progress: bool,
 }
 
 impl Params {
@@ -312,11 +377,16 @@ impl Params {
         churn_ms: 0,
         nice: 0,
         fs: false,
+        slowcache_kb: 0,
+        slow_ms: 100,
+        slow_progress: true,
     };
 
     /// Parses space separated `key=value` words; any error is `EINVAL`.
     fn parse(input: &[u8]) -> Result<Params> {
         let mut p = Params::DEFAULT;
+        // `slow_ms` or `slow_progress` given (they need `slowcache_kb`).
+        let mut slow_option = false;
         for word in words(input) {
             let eq = word.iter().position(|&c| c == b'=').ok_or(EINVAL)?;
             let (key, value) = (&word[..eq], &word[eq + 1..]);
@@ -350,6 +420,15 @@ impl Params {
                 b"churn_ms" => p.churn_ms = number(value, 0, 60_000)?,
                 b"nice" => p.nice = number(value, 0, 19)?,
                 b"fs" => p.fs = number(value, 0, 1)? == 1,
+                b"slowcache_kb" => p.slowcache_kb = number(value, 0, 1 << 20)?,
+                b"slow_ms" => {
+                    p.slow_ms = number(value, 1, 60_000)?;
+                    slow_option = true;
+                }
+                b"slow_progress" => {
+                    p.slow_progress = number(value, 0, 1)? == 1;
+                    slow_option = true;
+                }
                 _ => return Err(EINVAL),
             }
         }
@@ -360,6 +439,11 @@ impl Params {
             return Err(EINVAL);
         }
         if p.churn_ms != 0 && !p.dma {
+            return Err(EINVAL);
+        }
+        if (p.slowcache_kb != 0 && p.dma) || (slow_option && p.slowcache_kb == 0) {
+            // The cache's pages are not from ZONE_DMA; the other two
+            // options only tune the cache.
             return Err(EINVAL);
         }
         let dma_max = if p.churn_ms != 0 {
@@ -486,12 +570,38 @@ extern "C" {
     /// Gives every per-CPU pool of `system_wq` and `system_highpri_wq` at
     /// least `per_pool` idle kworkers (`nfw_stallgen_helper.c`).
     fn nfw_stallgen_prewarm_kworkers(per_pool: u32) -> c_int;
+    /// `current_is_kswapd()` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_current_is_kswapd() -> bool;
+    /// `mm_account_reclaimed_pages(pages)` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_account_reclaimed(pages: c_ulong);
+    /// `global_zone_page_state(NR_FREE_PAGES)` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_free_pages() -> c_ulong;
 }
 
 /// Pid of the current task.
 fn current_pid() -> i32 {
     // SAFETY: a C function without preconditions.
     unsafe { nfw_stallgen_current_pid() }
+}
+
+/// Whether the current task is kswapd.
+fn current_is_kswapd() -> bool {
+    // SAFETY: a C function without preconditions.
+    unsafe { nfw_stallgen_current_is_kswapd() }
+}
+
+/// Free pages in the buddy allocator (not counting the per-CPU lists).
+fn free_pages() -> u64 {
+    // SAFETY: a C function without preconditions.
+    (unsafe { nfw_stallgen_free_pages() }) as u64
+}
+
+/// Counts `pages` as reclaimed by the current task's reclaim round (a
+/// shrinker's scan, which runs in that task; no effect outside reclaim).
+fn account_reclaimed(pages: u64) {
+    // SAFETY: `mm_account_reclaimed_pages()` only adds to the current
+    // task's own `reclaim_state`, if it has one.
+    unsafe { nfw_stallgen_account_reclaimed(pages as c_ulong) };
 }
 
 /// A `memalloc_nofs_save()` scope: sets `PF_MEMALLOC_NOFS` on the current
@@ -542,6 +652,8 @@ struct Record {
     start_ns: u64,
     /// When it returned.
     end_ns: u64,
+    /// Which allocation of its worker it was (1 = the first).
+    seq: u64,
 }
 
 impl Record {
@@ -554,6 +666,7 @@ impl Record {
         gfp: 0,
         start_ns: 0,
         end_ns: 0,
+        seq: 0,
     };
 }
 
@@ -561,7 +674,7 @@ impl fmt::Display for Record {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "pid={} comm={} mode={} order={} gfp={:#x} start_ns={} end_ns={} ms={}",
+            "pid={} comm={} mode={} order={} gfp={:#x} start_ns={} end_ns={} ms={} seq={}",
             self.pid,
             self.comm,
             self.mode.name(),
@@ -569,7 +682,8 @@ impl fmt::Display for Record {
             self.gfp,
             self.start_ns,
             self.end_ns,
-            self.end_ns.saturating_sub(self.start_ns) / NSEC_PER_MSEC
+            self.end_ns.saturating_sub(self.start_ns) / NSEC_PER_MSEC,
+            self.seq
         )
     }
 }
@@ -611,7 +725,28 @@ struct Shared {
     gate_ns: AtomicU64,
     /// When the last run's STOP was set (0 before).
     stop_ns: AtomicU64,
+    /// The slow cache's pages (`slowcache_kb`).
+    #[pin]
+    slow: Mutex<SlowPages>,
+    /// Pages in the slow cache (0 outside a run with one).
+    slow_avail: AtomicU64,
+    /// Pages the slow cache's shrinker freed in the last run.
+    slow_served: AtomicU64,
+    /// Pages the controller moved into the slow cache in the last run once
+    /// the memory was exhausted.
+    slow_leveled: AtomicU64,
+    /// The run's `slow_ms`.
+    slow_ms: AtomicU32,
+    /// The run's `slow_progress`.
+    slow_progress: AtomicBool,
 }
+
+/// The pages of the slow cache.
+struct SlowPages(Chain);
+
+// SAFETY: the pages of a `Chain` belong to no task or CPU; any thread may
+// free them.
+unsafe impl Send for SlowPages {}
 
 impl Shared {
     /// Allocates the state, including the record table.
@@ -634,6 +769,12 @@ impl Shared {
             max_ns: AtomicU64::new(0),
             gate_ns: AtomicU64::new(0),
             stop_ns: AtomicU64::new(0),
+            slow <- new_mutex!(SlowPages(Chain::new(Kind::Pages(0))), "nfw_stallgen_slow"),
+            slow_avail: AtomicU64::new(0),
+            slow_served: AtomicU64::new(0),
+            slow_leveled: AtomicU64::new(0),
+            slow_ms: AtomicU32::new(0),
+            slow_progress: AtomicBool::new(false),
         }? Error))
     }
 
@@ -661,12 +802,14 @@ impl Shared {
                 &self.max_ns,
                 &self.gate_ns,
                 &self.stop_ns,
+                &self.slow_served,
+                &self.slow_leveled,
             ] {
                 c.store(0, Ordering::Relaxed);
             }
         }
         pr_info!(
-            "run: workers={} mode={} order={} window_ms={} reserve_kb={} until={} stall_ms={} record_ms={}\n",
+            "run: workers={} mode={} order={} window_ms={} reserve_kb={} until={} stall_ms={} record_ms={} slowcache_kb={} slow_ms={} slow_progress={}\n",
             p.workers,
             p.mode.name(),
             p.order,
@@ -674,7 +817,10 @@ impl Shared {
             p.reserve_kb,
             if p.until_stall { "stall" } else { "stop" },
             p.stall_ms,
-            p.record_ms
+            p.record_ms,
+            p.slowcache_kb,
+            p.slow_ms,
+            u8::from(p.slow_progress)
         );
         let result = self.run(p);
         let reason = *result.as_ref().unwrap_or(&StopReason::Error);
@@ -686,6 +832,13 @@ impl Shared {
             self.stalls.load(Ordering::Relaxed),
             self.max_ns.load(Ordering::Relaxed) / NSEC_PER_MSEC
         );
+        if p.slowcache_kb != 0 {
+            pr_info!(
+                "slow cache: its shrinker freed {} pages; {} taken back once the memory was exhausted\n",
+                self.slow_served.load(Ordering::Relaxed),
+                self.slow_leveled.load(Ordering::Relaxed)
+            );
+        }
         self.busy.store(false, Ordering::Release);
         result.map(|_| ())
     }
@@ -703,6 +856,12 @@ impl Shared {
                 return Err(ENOMEM);
             }
         }
+        // The slow cache too is filled before the workers eat the memory.
+        let slow = if p.slowcache_kb != 0 {
+            Some(SlowCache::start(self, &p)?)
+        } else {
+            None
+        };
         let mut stuck_since = KVec::with_capacity(p.workers as usize, GFP_KERNEL)?;
         for _ in 0..p.workers {
             stuck_since.push(AtomicU64::new(0), GFP_KERNEL)?;
@@ -726,6 +885,8 @@ impl Shared {
         drop(reserve);
         // Waits for every worker to exit.
         drop(workers);
+        // Unregisters the shrinker and frees the slow cache.
+        drop(slow);
         Ok(reason)
     }
 
@@ -739,6 +900,63 @@ impl Shared {
         } else {
             log.dropped += 1;
         }
+    }
+
+    /// The slow cache's scan, in the reclaiming task: sleeps `slow_ms` (as
+    /// reclaim waiting for I/O), then frees one page, which counts as
+    /// reclaimed by this round with `slow_progress=1`.
+    fn slow_scan(&self) -> u64 {
+        if self.slow_avail.load(Ordering::Acquire) == 0 {
+            return 0;
+        }
+        sleep_ms_killable(u64::from(self.slow_ms.load(Ordering::Relaxed)));
+        {
+            let mut pages = self.slow.lock();
+            if self.slow_avail.load(Ordering::Acquire) == 0 {
+                return 0;
+            }
+            pages.0.shrink();
+            self.slow_avail.fetch_sub(1, Ordering::Release);
+        }
+        self.slow_served.fetch_add(1, Ordering::Relaxed);
+        if self.slow_progress.load(Ordering::Relaxed) {
+            account_reclaimed(1);
+        }
+        1
+    }
+
+    /// The controller, every `SLOW_LEVEL_MS` while the workers run: while
+    /// the memory is exhausted (a `GFP_NOWAIT` allocation fails: no zone is
+    /// above its min watermark), moves free pages from the reserves into
+    /// the slow cache until at most `SLOW_FREE_PAGES` are left, or `max`
+    /// pages were moved; returns how many pages it moved, `None` if the
+    /// memory is not exhausted (e.g. after an OOM kill: the victim's pages
+    /// come back faster than `max` per look, and are left to the workers).
+    ///
+    /// So the free memory stays far below half the min watermarks, whatever
+    /// reclaim frees (the page of each of the shrinker's scans, any page
+    /// cache) and the per-CPU lists give back: no zone passes
+    /// `should_reclaim_retry()`'s check (which, with nothing reclaimable on
+    /// the LRU, counts a zone's free pages twice), and an allocation that
+    /// finds no free page after a reclaim round goes on to
+    /// `__alloc_pages_may_oom()`, made progress or not, and gets its page
+    /// from what is left (`__GFP_NOFAIL`).
+    fn slow_level(&self, max: u64) -> Option<u64> {
+        let mut pages = self.slow.lock();
+        // No reclaim: the slow cache's own shrinker is not called with the
+        // lock held.
+        if pages.0.grow(b::GFP_NOWAIT | b::__GFP_NOWARN) {
+            pages.0.shrink();
+            return None;
+        }
+        // Any page (`ALLOC_NO_WATERMARKS`), without waiting.
+        let reserves = b::GFP_ATOMIC | gfp::MEMALLOC | b::__GFP_NOWARN;
+        let mut n = 0;
+        while n < max && free_pages() > SLOW_FREE_PAGES && pages.0.grow(reserves) {
+            n += 1;
+        }
+        self.slow_avail.fetch_add(n, Ordering::Release);
+        Some(n)
     }
 
     /// Formats `records` into `out` (a sysfs page); returns the length.
@@ -759,7 +977,7 @@ impl Shared {
         // SUMMARY_ROOM is enough for the longest summary line.
         let _ = writeln!(
             w,
-            "summary workers={} allocations={} stalls={} max_ms={} stopped_by={} records={} dropped={} failed={} first={} shown={} start_ns={} stop_ns={}",
+            "summary workers={} allocations={} stalls={} max_ms={} stopped_by={} records={} dropped={} failed={} first={} shown={} start_ns={} stop_ns={} served={}",
             log.workers,
             self.allocations.load(Ordering::Relaxed),
             self.stalls.load(Ordering::Relaxed),
@@ -771,7 +989,8 @@ impl Shared {
             first,
             shown,
             self.gate_ns.load(Ordering::Relaxed),
-            self.stop_ns.load(Ordering::Relaxed)
+            self.stop_ns.load(Ordering::Relaxed),
+            self.slow_served.load(Ordering::Relaxed)
         );
         w.len
     }
@@ -797,6 +1016,123 @@ impl Write for SliceWriter<'_> {
     }
 }
 
+/// The slow cache of a run (`slowcache_kb`): filled and its shrinker
+/// registered by [`SlowCache::start`]; dropping it unregisters the
+/// shrinker and frees every page.
+struct SlowCache<'a> {
+    /// Where the pages and counters are.
+    shared: &'a Shared,
+    /// The shrinker (taken by `drop`).
+    shrinker: Option<SlowShrinker>,
+}
+
+impl<'a> SlowCache<'a> {
+    /// Fills the cache with `slowcache_kb` KiB of order-0 pages
+    /// (`GFP_KERNEL`) and registers its shrinker.
+    fn start(shared: &'a Shared, p: &Params) -> Result<Self> {
+        let n = p.slowcache_kb / 4;
+        let mut pages = Chain::new(Kind::Pages(0));
+        for _ in 0..n {
+            if !pages.grow(gfp::KERNEL) {
+                return Err(ENOMEM);
+            }
+        }
+        shared.slow.lock().0 = pages;
+        shared.slow_ms.store(p.slow_ms, Ordering::Relaxed);
+        shared
+            .slow_progress
+            .store(p.slow_progress, Ordering::Relaxed);
+        shared.slow_avail.store(u64::from(n), Ordering::Release);
+        // From here on `drop` empties the cache.
+        let mut cache = SlowCache {
+            shared,
+            shrinker: None,
+        };
+        cache.shrinker = Some(SlowShrinker::register()?);
+        Ok(cache)
+    }
+}
+
+impl Drop for SlowCache<'_> {
+    fn drop(&mut self) {
+        // Waits for scans in progress; no callback runs after it.
+        drop(self.shrinker.take());
+        self.shared.slow_avail.store(0, Ordering::Release);
+        self.shared.slow.lock().0.release();
+    }
+}
+
+/// The slow cache's shrinker.
+///
+/// # Invariants
+///
+/// `s` was returned by `shrinker_alloc()` and registered; dropping the
+/// value frees it.
+struct SlowShrinker {
+    /// The kernel's shrinker object.
+    s: *mut b::shrinker,
+}
+
+impl SlowShrinker {
+    /// Allocates and registers the shrinker.
+    fn register() -> Result<Self> {
+        // SAFETY: a "%s" format with a NUL-terminated argument.
+        let s = unsafe {
+            b::shrinker_alloc(
+                0,
+                c_str!("%s").as_char_ptr(),
+                c_str!("nfw_stallgen_slow").as_char_ptr(),
+            )
+        };
+        if s.is_null() {
+            return Err(ENOMEM);
+        }
+        // SAFETY: `s` is a freshly allocated, not yet registered shrinker
+        // that only we reference; the callbacks have the C signatures.
+        unsafe {
+            (*s).count_objects = Some(slow_count);
+            (*s).scan_objects = Some(slow_scan);
+            (*s).seeks = SLOW_SEEKS;
+            (*s).batch = 1;
+            b::shrinker_register(s);
+        }
+        // INVARIANT: allocated and registered above.
+        Ok(SlowShrinker { s })
+    }
+}
+
+impl Drop for SlowShrinker {
+    fn drop(&mut self) {
+        // SAFETY: by the type invariant; `shrinker_free()` unregisters the
+        // shrinker, waits until no callback runs and frees it after a grace
+        // period.
+        unsafe { b::shrinker_free(self.s) };
+    }
+}
+
+/// `count_objects` of the slow cache's shrinker: one object for a direct
+/// reclaimer (not kswapd: the progress is the allocating task's own) while
+/// the cache has a page to hand out.
+///
+/// # Safety
+///
+/// Called by the shrinker core only.
+unsafe extern "C" fn slow_count(_s: *mut b::shrinker, _sc: *mut b::shrink_control) -> c_ulong {
+    match shared() {
+        Ok(s) if !current_is_kswapd() && s.slow_avail.load(Ordering::Acquire) != 0 => 1,
+        _ => 0,
+    }
+}
+
+/// `scan_objects` of the slow cache's shrinker: see [`Shared::slow_scan`].
+///
+/// # Safety
+///
+/// Called by the shrinker core only, in the reclaiming task.
+unsafe extern "C" fn slow_scan(_s: *mut b::shrinker, _sc: *mut b::shrink_control) -> c_ulong {
+    shared().map_or(0, |s| s.slow_scan() as c_ulong)
+}
+
 /// One run: what the controller and its workers share.
 struct Run<'a> {
     /// Parameters of the run.
@@ -818,13 +1154,40 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Sleeps for the window (churning `reserve` with `churn_ms`); returns
-    /// why it ended.
+    /// Sleeps for the window (churning `reserve` with `churn_ms`, digging
+    /// the slow cache's pages from below the min watermarks with
+    /// `slowcache_kb`); returns why it ended.
     fn wait_window(&self, reserve: &mut Chain) -> StopReason {
         let end = now_ns().saturating_add(u64::from(self.params.window_ms) * NSEC_PER_MSEC);
         let churn_ns = u64::from(self.params.churn_ms) * NSEC_PER_MSEC;
         let mut next_churn = now_ns().saturating_add(churn_ns);
+        let slow = self.params.slowcache_kb != 0;
+        let mut exhausted = false;
+        // Until the memory was first exhausted.
+        let mut first = true;
         loop {
+            if slow {
+                let free = free_pages();
+                let level = self.shared.slow_level(if first {
+                    SLOW_LEVEL_MAX
+                } else {
+                    SLOW_TRICKLE_MAX
+                });
+                first &= level.is_none();
+                if let Some(n) = level {
+                    self.shared.slow_leveled.fetch_add(n, Ordering::Relaxed);
+                }
+                if level.is_some() != exhausted {
+                    exhausted = level.is_some();
+                    pr_info!(
+                        "slow cache: memory {} {} ms into the run (free pages: {free}, {} after taking {})\n",
+                        if exhausted { "exhausted" } else { "available again" },
+                        now_ns().saturating_sub(self.shared.gate_ns.load(Ordering::Relaxed)) / NSEC_PER_MSEC,
+                        free_pages(),
+                        level.unwrap_or(0)
+                    );
+                }
+            }
             if churn_ns != 0 && now_ns() >= next_churn {
                 next_churn = now_ns().saturating_add(churn_ns);
                 // Take a page back if one is free (never waits, never
@@ -848,6 +1211,9 @@ impl Run<'_> {
                     .saturating_sub(now)
                     .div_ceil(NSEC_PER_MSEC)
                     .clamp(1, POLL_MS);
+            }
+            if slow {
+                poll_ms = poll_ms.min(SLOW_LEVEL_MS);
             }
             sleep_ms_killable((end - now).div_ceil(NSEC_PER_MSEC).min(poll_ms));
         }
@@ -883,7 +1249,9 @@ impl Run<'_> {
         let mut slow_since: Option<u64> = None;
         let me = self.next_worker.fetch_add(1, Ordering::Relaxed) as usize;
         let my_since = self.stuck_since.get(me);
+        let mut seq = 0u64;
         while !self.should_stop() {
+            seq += 1;
             let start_ns = now_ns();
             if let Some(m) = my_since {
                 m.store(slow_since.unwrap_or(start_ns), Ordering::Release);
@@ -916,6 +1284,7 @@ impl Run<'_> {
                     gfp,
                     start_ns,
                     end_ns,
+                    seq,
                 });
             }
             if took >= stall_ns {

@@ -1,0 +1,151 @@
+#!/bin/sh
+# Slow allocations that make progress get no OOM kill. (A) Two workers'
+# GFP_NOFS|__GFP_NOFAIL page allocations each take about SLOW_MS and
+# succeed after a reclaim round that reclaimed a page, back to back for
+# many times oom_after_ms, with killable tasks around: no trigger, no kill,
+# no stall report, and the module's longest stall stays one allocation long.
+# The memory is really exhausted: a hog locks all but a little of it, the
+# workers eat the rest, and nfw_stallgen's slow cache (slowcache_kb,
+# slow_ms) is what reclaim can still get, one page per round after a
+# SLOW_MS sleep in its shrinker, in the allocating task itself; the
+# generator keeps the free memory below half the min watermark, so each
+# allocation still goes on to out_of_memory() (where the module's OOM
+# trigger sits) and gets its page from the reserves.
+# Premise, from the generator's ground truth: each worker's allocations are
+# all >= 50 ms and < oom_after_ms, consecutive (seq: no allocation in
+# between) with gaps < 1 s, over >= 2 x oom_after_ms: the old module, which
+# chained any allocations >= 50 ms, would have made them one stall past
+# oom_after_ms; and most of them called out_of_memory() (oom_calls).
+# (B, control) The same load in the same boot with slow_progress=0 (the
+# shrinker frees its pages without counting them as reclaimed, so every
+# round reclaims nothing) is one stall per worker, and the small hog is
+# killed once a stall is oom_after_ms old: A's silence is the progress, not
+# a setup that cannot kill.
+# nfw-qemu: --mem 512
+# nfw-timeout: 300
+. "$(dirname "$0")/lib.sh"
+
+G=/sys/kernel/nfw_stallgen
+OOM_AFTER=1000
+SLOW_MS=100
+# A's window: memory is exhausted within a second, then the workers
+# allocate slowly for the rest (>= 2 x OOM_AFTER needed; ~7 s here).
+WINDOW_MS=$(nfw_slow 8000)
+# No watermark boosting (fragmentation avoidance): the min watermarks stay
+# where they are, so that in B memory freed by the kill is seen as such.
+echo 0 >/proc/sys/vm/watermark_boost_factor
+nfw_insmod "$NFW_TEST_MODULES/nfw_stallgen.ko"
+nfw_insmod "$NFW_MODULE" stall_warn_ms=5000 oom_after_ms=$OOM_AFTER oom_interval_ms=1000
+# Killable tasks: the hog itself and a small one the OOM killer prefers.
+nfw_start_hog --leave-mb 64 --oom-score-adj 0 --name nfw-hog
+hog=$NFW_HOG_PID
+nfw_start_hog --mb 16 --oom-score-adj 1000 --name nfw-small
+small=$NFW_HOG_PID
+# This shell and qemu/init's are never the OOM killer's choice.
+echo -1000 >/proc/self/oom_score_adj
+echo -1000 >/proc/$PPID/oom_score_adj
+
+# chains RECORDS: per worker, its longest run of recorded (>= 50 ms)
+# allocations with consecutive seq (no allocation in between) and gaps
+# < 1 s: "pid span_ms count min_ms max_ms avg_ms".
+chains() {
+	awk '/^pid=/ {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		p = v["pid"]; ms = v["ms"] + 0
+		if ((p in seq) && v["seq"] == seq[p] + 1 && v["start_ns"] - end[p] < 1000000000) {
+			n[p]++; sum[p] += ms
+			if (ms > mx[p]) mx[p] = ms
+			if (ms < mn[p]) mn[p] = ms
+		} else {
+			first[p] = v["start_ns"]; n[p] = 1; sum[p] = ms; mx[p] = ms; mn[p] = ms
+		}
+		seq[p] = v["seq"]; end[p] = v["end_ns"]
+		span = (end[p] - first[p]) / 1000000
+		if (span > bspan[p]) {
+			bspan[p] = span; bn[p] = n[p]; bmin[p] = mn[p]; bmax[p] = mx[p]; bavg[p] = sum[p] / n[p]
+		}
+	} END {
+		for (p in bspan) printf "%s %.0f %d %d %d %.0f\n", p, bspan[p], bn[p], bmin[p], bmax[p], bavg[p]
+	}' "$1" | sort -n
+}
+
+# --- A: slow allocations with progress ---------------------------------------
+nfw_dmesg_mark
+calls0=$(nfw_stat oom_calls)
+retries0=$(nfw_stat retries)
+echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS record_ms=50 window_ms=$WINDOW_MS" >$G/run ||
+	nfw_fail "A: the generator run failed"
+nfw_stallgen_records >/tmp/recA
+nfw_dmesg_new >/tmp/dA
+nfw_wait_settled
+tail -1 /tmp/recA
+grep 'nfw_stallgen: slow cache' /tmp/dA
+grep -q 'stopped_by=window' /tmp/recA || nfw_fail "A: the run did not end at its window: $(tail -1 /tmp/recA)"
+calls=$(( $(nfw_stat oom_calls) - calls0 ))
+retries=$(( $(nfw_stat retries) - retries0 ))
+served=$(sed -n 's/.* served=\([0-9]*\).*/\1/p' /tmp/recA)
+longest=$(nfw_stat longest_stall_ms)
+max=$(sed -n 's/.* max_ms=\([0-9]*\).*/\1/p' /tmp/recA)
+nfw_log "A: served=$served retries=$retries oom_calls=$calls longest_stall_ms=$longest max_ms=$max"
+nfw_log "A: slow allocations by duration (ms): $(awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	m = v["ms"] + 0; b = m < 150 ? "<150" : m < 300 ? "150-299" : m < 600 ? "300-599" : ">=600"; c[b]++ }
+	END { printf "<150: %d, 150-299: %d, 300-599: %d, >=600: %d", c["<150"], c["150-299"], c["300-599"], c[">=600"] }' /tmp/recA)"
+# The premise: no single allocation as long as oom_after_ms (the module
+# would rightly see that one as a stall to act on).
+[ "${max:-$OOM_AFTER}" -lt "$OOM_AFTER" ] ||
+	{ cat /tmp/recA; nfw_fail "A: premise: an allocation took ${max:-?} ms (>= oom_after_ms)"; }
+chains /tmp/recA >/tmp/chainsA
+[ "$(wc -l </tmp/chainsA)" -eq 2 ] || { cat /tmp/recA; nfw_fail "A: expected slow allocations of 2 workers"; }
+slow_allocs=0
+while read -r pid span n lo hi avg; do
+	nfw_log "A: worker $pid: $n consecutive allocations over $span ms, each $lo..$hi ms (avg $avg)"
+	slow_allocs=$((slow_allocs + n))
+	# The premise: what the old module would have chained into one stall
+	# past oom_after_ms, although each allocation was shorter than that.
+	[ "$span" -ge $((2 * OOM_AFTER)) ] ||
+		{ cat /tmp/recA; nfw_fail "A: premise: worker $pid allocated slowly for only $span ms (< 2 x $OOM_AFTER)"; }
+done </tmp/chainsA
+# The memory was exhausted and reclaim made progress: the workers looped
+# in reclaim (retries), the slow cache's shrinker freed pages, and most
+# slow allocations called out_of_memory(), where a kill would happen.
+grep -q 'nfw_stallgen: slow cache: memory exhausted' /tmp/dA || nfw_fail "A: premise: memory was never exhausted"
+[ "$retries" -ge "$slow_allocs" ] || nfw_fail "A: premise: only $retries reclaim rounds for $slow_allocs slow allocations"
+[ "${served:-0}" -ge $((slow_allocs / 2)) ] ||
+	nfw_fail "A: premise: the slow cache freed ${served:-0} pages for $slow_allocs slow allocations"
+[ "$calls" -ge $((slow_allocs / 2)) ] ||
+	nfw_fail "A: premise: only $calls out_of_memory() calls for $slow_allocs slow allocations"
+# The assertions.
+if grep -E "Killed process|invoked oom-killer|triggered OOM kill" /tmp/dA; then
+	nfw_fail "A: an OOM kill although every slow allocation made progress"
+fi
+[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "A: oom_triggers=$(nfw_stat oom_triggers)"
+[ "$(nfw_stat oom_kills)" -eq 0 ] || nfw_fail "A: oom_kills=$(nfw_stat oom_kills)"
+[ "$longest" -lt "$OOM_AFTER" ] ||
+	nfw_fail "A: the module saw a stall of $longest ms (>= oom_after_ms): it chained allocations that made progress"
+[ "$(nfw_stat reports)" -eq 0 ] || { grep 'nofail_watchdog: INFO' /tmp/dA; nfw_fail "A: a stall was reported"; }
+[ -d /proc/$hog ] && [ -d /proc/$small ] || nfw_fail "A: a hog died"
+
+# --- B (control): the same without progress ---------------------------------
+nfw_dmesg_mark
+echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS slow_progress=0 record_ms=50 until=stall stall_ms=$OOM_AFTER window_ms=$(nfw_slow 30000)" >$G/run ||
+	nfw_fail "B: the generator run failed"
+nfw_stallgen_records >/tmp/recB
+nfw_dmesg_new >/tmp/dB
+nfw_wait_settled
+tail -1 /tmp/recB
+grep -E 'nfw_stallgen: slow cache|Killed process|triggered OOM kill' /tmp/dB
+grep -q 'stopped_by=stall' /tmp/recB || nfw_fail "B: the stall did not end by itself: $(tail -1 /tmp/recB)"
+grep -q "Out of memory: Killed process $small (nfw-small)" /tmp/dB ||
+	{ cat /tmp/dB; nfw_fail "B: the small hog was not killed"; }
+stuck=$(sed -n 's/.*nofail_watchdog: triggered OOM kill for task nfw_stall\/[0-9]*:[0-9]* stuck \([0-9]*\) ms .*/\1/p' /tmp/dB | head -1)
+[ -n "$stuck" ] || { cat /tmp/dB; nfw_fail "B: no trigger line"; }
+[ "$stuck" -ge "$OOM_AFTER" ] || nfw_fail "B: triggered for a stall of $stuck ms (< oom_after_ms)"
+[ "$(nfw_stat oom_kills)" -ge 1 ] || nfw_fail "B: oom_kills=$(nfw_stat oom_kills)"
+max=$(sed -n 's/.* max_ms=\([0-9]*\).*/\1/p' /tmp/recB)
+nfw_log "B: killed after a stall of $stuck ms, of allocations of up to ${max:-?} ms; oom_kills=$(nfw_stat oom_kills)"
+# As in A, no single allocation was that long: the stall was a run of them.
+[ "${max:-$OOM_AFTER}" -lt "$OOM_AFTER" ] || nfw_fail "B: an allocation took ${max:-?} ms (>= oom_after_ms)"
+nfw_stop_hog "$hog"
+nfw_rmmod nfw_stallgen
+nfw_rmmod nofail_watchdog
+nfw_pass "slow allocations with progress for $((WINDOW_MS / 1000)) s: no kill; without progress: a kill"
