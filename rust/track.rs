@@ -20,12 +20,14 @@
 //!
 //! A stall is per task, not per allocation, but only while the kernel makes
 //! no progress: an allocation that took at least [`LINGER_MIN_NS`] and
-//! whose last reclaim round reclaimed nothing keeps its slot for
+//! whose last reclaim round reclaimed nothing, or for which the kernel
+//! called the OOM killer after that round, keeps its slot for
 //! [`LINGER_NS`] after it returns, and a slow-path allocation of the same
 //! task within that gap continues the same stall (start time, reports,
 //! back-off level). That is the crawl of a `__GFP_NOFAIL` task fed one page
 //! at a time from the reserves after fruitless rounds. An allocation that
-//! succeeded after reclaim made progress ends its stall, however slow it was.
+//! succeeded after reclaim made progress, without the kernel giving up on
+//! reclaim, ends its stall, however slow it was.
 
 use crate::logic::gfp::Kind;
 use crate::logic::hist;
@@ -80,7 +82,8 @@ pub(crate) struct Slot {
     pending_sleep_ms: AtomicU32,
     /// Latest direct-reclaim round (begin or end) or back-off sleep.
     last_round_ns: AtomicU64,
-    /// The latest reclaim round of the current allocation reclaimed nothing.
+    /// The current allocation is fruitless so far: its latest reclaim round
+    /// reclaimed nothing, or the kernel called the OOM killer for it since.
     no_progress: AtomicBool,
     /// Calls of `out_of_memory()` in this stall.
     oom_calls: AtomicU32,
@@ -345,8 +348,9 @@ fn fill(
 
 /// The allocation of `token` left the slow path at `now`.
 ///
-/// A slow allocation whose last reclaim round reclaimed nothing keeps the
-/// stall open for [`LINGER_NS`]; any other ends it.
+/// A slow, fruitless allocation (its last reclaim round reclaimed nothing,
+/// or the kernel called the OOM killer for it after that) keeps the stall
+/// open for [`LINGER_NS`]; any other ends it.
 pub(crate) fn release(token: Token, now: u64) {
     let Some(s) = SLOTS.get(token.idx as usize) else {
         return;
@@ -364,7 +368,13 @@ pub(crate) fn release(token: Token, now: u64) {
         .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
     let class = s.class.load(Ordering::Relaxed);
-    if alloc_ns >= LINGER_MIN_NS && class < CLASS_PENDING && s.no_progress.load(Ordering::Relaxed) {
+    if class < CLASS_PENDING
+        && stall::lingers(
+            alloc_ns,
+            LINGER_MIN_NS,
+            s.no_progress.load(Ordering::Relaxed),
+        )
+    {
         // INVARIANT: from 0 (in the allocator) to the time it left.
         s.ended_ns.store(now.max(1), Ordering::Release);
     } else {
@@ -608,9 +618,14 @@ impl Own {
         self.0.last_round_ns.store(now, Ordering::Relaxed);
     }
 
-    /// Counts a call of `out_of_memory()`; returns the stall as it stands.
+    /// Counts a call of `out_of_memory()`: the kernel found reclaim futile
+    /// for this allocation (no progress for 16 rounds, or not enough
+    /// reclaimable memory left to meet the min watermark), which makes the
+    /// allocation fruitless like a round that reclaimed nothing. Returns
+    /// the stall as it stands.
     pub(crate) fn oom_call(&self) -> Round {
         let s = self.0;
+        s.no_progress.store(true, Ordering::Relaxed);
         let calls = s
             .oom_calls
             .fetch_add(1, Ordering::Relaxed)

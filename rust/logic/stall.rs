@@ -184,12 +184,13 @@ pub fn backoff_sleep_capped(
 /// Whether a stall continues across the allocation that just returned
 /// (then the task's next slow-path allocation within the linger time
 /// continues it): only if that allocation was slow (`alloc_ns` of at least
-/// `linger_min_ns`) and its latest reclaim round reclaimed nothing, as for
-/// a `__GFP_NOFAIL` allocation fed from the reserves after fruitless
-/// rounds. An allocation that succeeded after reclaim made progress ends
-/// the stall, however slow it was.
-pub fn lingers(alloc_ns: u64, linger_min_ns: u64, last_round_reclaimed_nothing: bool) -> bool {
-    alloc_ns >= linger_min_ns && last_round_reclaimed_nothing
+/// `linger_min_ns`) and fruitless: its latest reclaim round reclaimed
+/// nothing, or the kernel called the OOM killer for it after that round
+/// (it found reclaim futile), as for a `__GFP_NOFAIL` allocation fed from
+/// the reserves. An allocation that succeeded after reclaim made progress
+/// ends the stall, however slow it was.
+pub fn lingers(alloc_ns: u64, linger_min_ns: u64, fruitless: bool) -> bool {
+    alloc_ns >= linger_min_ns && fruitless
 }
 
 /// Returns the earliest time at which [`oom_due`] can become true for a stall that began at `start`.
