@@ -27,11 +27,11 @@
 //! sleeps, by design).
 
 use crate::bindings as b;
-use crate::compat;
 use crate::config;
 use crate::logic::gfp;
 use crate::logic::stall;
 use crate::oom;
+use crate::sys::compat::{self, ReclaimRounds};
 use crate::sys::{self, KretprobeHandler, ShrinkerCallbacks};
 use crate::track::{self, Own, Token};
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -62,8 +62,21 @@ impl KretprobeHandler for SlowPath {
     }
 }
 
+/// The reclaim-round tracepoints.
+pub(crate) struct Rounds;
+
+impl ReclaimRounds for Rounds {
+    fn begin(gfp: u32, order: i32) {
+        reclaim_begin(gfp, order);
+    }
+
+    fn end(nr_reclaimed: u64) {
+        reclaim_end(nr_reclaimed);
+    }
+}
+
 /// `mm_vmscan_direct_reclaim_begin`: a reclaim round of an allocation.
-pub(crate) fn reclaim_begin(gfp_mask: u32, order: i32) {
+fn reclaim_begin(gfp_mask: u32, order: i32) {
     let order = order.max(0) as u32;
     let now = sys::now_ns();
     let own = match Own::current() {
@@ -114,7 +127,7 @@ pub(crate) fn reclaim_begin(gfp_mask: u32, order: i32) {
 }
 
 /// `mm_vmscan_direct_reclaim_end`: the round reclaimed `nr_reclaimed` pages.
-pub(crate) fn reclaim_end(nr_reclaimed: u64) {
+fn reclaim_end(nr_reclaimed: u64) {
     if let Some(own) = Own::current() {
         own.round_end(nr_reclaimed, sys::now_ns());
     }
@@ -165,17 +178,13 @@ impl KretprobeHandler for OutOfMemory {
     type Data = OomCall;
 
     fn entry(regs: &mut b::pt_regs, slot: *mut OomCall) -> Option<OomCall> {
-        // bool out_of_memory(struct oom_control *oc): a global function,
-        // called with the C calling convention.
-        let oc = compat::first_arg(regs) as *const b::oom_control;
-        if oc.is_null() || !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
+        if !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
             return None;
         }
         let own = Own::current()?;
+        let orig = compat::oom_control_arg(regs)?;
         let round = own.oom_call();
         track::STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: `oc` is the caller's live control block for this call.
-        let orig = unsafe { *oc };
         let kind = round.kind?;
         // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
         // acts on them itself.

@@ -7,9 +7,9 @@
 
 use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use kernel::prelude::*;
+use sys::compat;
 
 mod bindings;
-mod compat;
 mod config;
 mod events;
 mod hooks;
@@ -109,21 +109,9 @@ impl kernel::Module for NofailWatchdog {
         let slowpath = probe.symbol();
         m.probe = Some(probe);
 
-        // SAFETY: the probes have these tracepoints' prototypes on this
-        // kernel (`compat`) and only touch the module's lock-free table.
-        m.reclaim_end = Some(unsafe {
-            sys::TracepointProbe::register(
-                compat::RECLAIM_END,
-                compat::reclaim_end_probe as *mut kernel::ffi::c_void,
-            )
-        }?);
-        // SAFETY: as above.
-        m.reclaim_begin = Some(unsafe {
-            sys::TracepointProbe::register(
-                compat::RECLAIM_BEGIN,
-                compat::reclaim_begin_probe as *mut kernel::ffi::c_void,
-            )
-        }?);
+        let (begin, end) = compat::attach_reclaim_rounds::<hooks::Rounds>()?;
+        m.reclaim_begin = Some(begin);
+        m.reclaim_end = Some(end);
         m.shrinker = Some(sys::Shrinker::register::<hooks::Backoff>(
             c"nofail_watchdog",
         )?);

@@ -7,6 +7,8 @@
 //! symbol lookup, no call through a pointer into the kernel, no private
 //! variable.
 
+pub(crate) mod compat;
+
 use crate::bindings as b;
 use core::cell::UnsafeCell;
 use core::ffi::CStr;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! Everything that differs between the kernels the module supports, in one
-//! place. Each item names the kernel versions on each side.
+//! place (part of the raw layer, `sys`). Each item names the kernel
+//! versions on each side.
 
+use super::TracepointProbe;
 use crate::bindings as b;
-use crate::hooks;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
+use kernel::prelude::*;
 
 /// The slow path under its plain name, then the names GCC gives its clones
 /// (`.constprop.N` when it specialises constant arguments, `.isra.N` when it
@@ -43,6 +45,15 @@ pub(crate) const RECLAIM_BEGIN: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_be
 /// `mm_vmscan_direct_reclaim_end(unsigned long nr_reclaimed)` (6.12, 7.3).
 pub(crate) const RECLAIM_END: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_end";
 
+/// What runs at each direct-reclaim round: in the reclaiming task, with
+/// preemption disabled (a tracepoint probe).
+pub(crate) trait ReclaimRounds {
+    /// A round begins for an allocation of `order` with mask `gfp`.
+    fn begin(gfp: u32, order: i32);
+    /// The round reclaimed `nr_reclaimed` pages.
+    fn end(nr_reclaimed: u64);
+}
+
 /// Probe of `mm_vmscan_direct_reclaim_begin`, 6.12:
 /// `TP_PROTO(int order, gfp_t gfp_flags)`. (7.x: `(gfp_t gfp_flags, int
 /// order, struct mem_cgroup *memcg)`.)
@@ -50,8 +61,12 @@ pub(crate) const RECLAIM_END: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_end"
 /// # Safety
 ///
 /// Called by the tracepoint with its arguments.
-pub(crate) unsafe extern "C" fn reclaim_begin_probe(_data: *mut c_void, order: c_int, gfp: c_uint) {
-    hooks::reclaim_begin(gfp, order);
+unsafe extern "C" fn reclaim_begin_probe<R: ReclaimRounds>(
+    _data: *mut c_void,
+    order: c_int,
+    gfp: c_uint,
+) {
+    R::begin(gfp, order);
 }
 
 /// Probe of `mm_vmscan_direct_reclaim_end`: `TP_PROTO(unsigned long
@@ -60,6 +75,37 @@ pub(crate) unsafe extern "C" fn reclaim_begin_probe(_data: *mut c_void, order: c
 /// # Safety
 ///
 /// Called by the tracepoint with its arguments.
-pub(crate) unsafe extern "C" fn reclaim_end_probe(_data: *mut c_void, nr_reclaimed: c_ulong) {
-    hooks::reclaim_end(nr_reclaimed as u64);
+unsafe extern "C" fn reclaim_end_probe<R: ReclaimRounds>(
+    _data: *mut c_void,
+    nr_reclaimed: c_ulong,
+) {
+    R::end(nr_reclaimed as u64);
+}
+
+/// Attaches `R` to the reclaim-round tracepoints: (begin, end).
+pub(crate) fn attach_reclaim_rounds<R: ReclaimRounds>() -> Result<(TracepointProbe, TracepointProbe)>
+{
+    // SAFETY: the probes have these tracepoints' prototypes on this kernel
+    // (above) and `R` runs in any context they fire in (its contract).
+    let end =
+        unsafe { TracepointProbe::register(RECLAIM_END, reclaim_end_probe::<R> as *mut c_void) }?;
+    // SAFETY: as above.
+    let begin = unsafe {
+        TracepointProbe::register(RECLAIM_BEGIN, reclaim_begin_probe::<R> as *mut c_void)
+    }?;
+    Ok((begin, end))
+}
+
+/// At the entry of `out_of_memory()`: a copy of its control block, if the
+/// call passed one.
+pub(crate) fn oom_control_arg(regs: &b::pt_regs) -> Option<b::oom_control> {
+    let oc = first_arg(regs) as *const b::oom_control;
+    if oc.is_null() {
+        return None;
+    }
+    // SAFETY: at the entry of `bool out_of_memory(struct oom_control *oc)`
+    // (a probe on it is the only caller), the first argument is the
+    // caller's live control block, valid for the whole call; it is plain
+    // data, copied as it is.
+    Some(unsafe { *oc })
 }
