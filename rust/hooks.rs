@@ -117,6 +117,7 @@ fn reclaim_begin(gfp_mask: u32, order: i32) {
         None
     };
     let ms = stall::backoff_sleep_capped(&policy, now, round.start_ns, round.sleeps, oom_deadline);
+    let ms = stall::after_kill_cap(&policy, now, oom::last_kill(), ms);
     // Never delay a task that is dying (it must exit and release its locks).
     let ms = if ms > 0 && (UNLOADING.load(Ordering::Relaxed) || sys::current_dying()) {
         0

@@ -181,6 +181,22 @@ pub fn backoff_sleep_capped(
     }
 }
 
+/// How long after an OOM kill back-off sleeps stay short (ns).
+pub const AFTER_KILL_NS: u64 = 1_000 * NSEC_PER_MSEC;
+
+/// Caps a back-off sleep of `ms` right after an OOM kill at `last_kill`:
+/// the victim's memory is on its way, and the kernel's own allocator
+/// retries at once after a kill; for [`AFTER_KILL_NS`] a stuck task sleeps
+/// at most `backoff_min_ms` (at least 1 ms) per round.
+pub fn after_kill_cap(p: &Policy, now: u64, last_kill: Option<u64>, ms: u32) -> u32 {
+    match last_kill {
+        Some(k) if ms > 0 && now >= k && elapsed(now, k) < AFTER_KILL_NS => {
+            ms.min(p.backoff_min_ms.max(1))
+        }
+        _ => ms,
+    }
+}
+
 /// Whether a stall continues across the allocation that just returned
 /// (then the task's next slow-path allocation within the linger time
 /// continues it): only if that allocation was slow (`alloc_ns` of at least

@@ -590,6 +590,36 @@ fn backoff_capped_by_the_oom_deadline() {
 }
 
 #[test]
+fn short_sleeps_right_after_a_kill() {
+    let p = Policy {
+        backoff_min_ms: 3,
+        ..policy()
+    };
+    // No kill: as it is.
+    assert_eq!(stall::after_kill_cap(&p, 10 * MS, None, 100), 100);
+    // Just after a kill: at most backoff_min_ms.
+    assert_eq!(stall::after_kill_cap(&p, 10 * MS, Some(10 * MS), 100), 3);
+    assert_eq!(
+        stall::after_kill_cap(&p, 10 * MS + stall::AFTER_KILL_NS - 1, Some(10 * MS), 100),
+        3
+    );
+    // Long enough after it: as it is.
+    assert_eq!(
+        stall::after_kill_cap(&p, 10 * MS + stall::AFTER_KILL_NS, Some(10 * MS), 100),
+        100
+    );
+    // No sleep stays no sleep; a 0 minimum still sleeps 1 ms.
+    assert_eq!(stall::after_kill_cap(&p, 10 * MS, Some(10 * MS), 0), 0);
+    let z = Policy {
+        backoff_min_ms: 0,
+        ..p
+    };
+    assert_eq!(stall::after_kill_cap(&z, 10 * MS, Some(10 * MS), 100), 1);
+    // A kill "in the future" (clock went backwards): no cap.
+    assert_eq!(stall::after_kill_cap(&p, 5 * MS, Some(10 * MS), 100), 100);
+}
+
+#[test]
 fn only_fruitless_slow_allocations_linger() {
     let min = 50 * MS;
     assert!(lingers(min, min, true));
