@@ -1,24 +1,35 @@
 #!/bin/sh
 # Slow allocations that make progress get no OOM kill. (A) Two workers'
 # GFP_NOFS|__GFP_NOFAIL page allocations each take about SLOW_MS and
-# succeed after a reclaim round that reclaimed a page, back to back for
-# many times oom_after_ms, with killable tasks around: no trigger, no kill,
-# no stall report, and the module's longest stall stays one allocation long.
-# The memory is really exhausted: a hog locks all but a little of it, the
-# workers eat the rest, and nfw_stallgen's slow cache (slowcache_kb,
-# slow_ms) is what reclaim can still get, one page per round after a
-# SLOW_MS sleep in its shrinker, in the allocating task itself; the
-# generator keeps the free memory below half the min watermark, so each
-# allocation still goes on to out_of_memory() (where the module's OOM
-# trigger sits) and gets its page from the reserves.
-# Premise, from the generator's ground truth: each worker's allocations are
-# all >= 50 ms and < oom_after_ms, consecutive (seq: no allocation in
-# between) with gaps < 1 s, over >= 2 x oom_after_ms: the old module, which
-# chained any allocations >= 50 ms, would have made them one stall past
-# oom_after_ms; and most of them called out_of_memory() (oom_calls).
-# (B, control) The same load in the same boot with slow_progress=0 (the
-# shrinker frees its pages without counting them as reclaimed, so every
-# round reclaims nothing) is one stall per worker, and the small hog is
+# succeed right after a reclaim round that reclaimed pages, back to back
+# for many times oom_after_ms, with killable tasks around, and the kernel
+# never finds reclaim futile (no out_of_memory() call: it would not OOM-kill
+# for them even with __GFP_FS): no trigger, no kill, no stall report, and
+# the module's longest stall stays one allocation long. This is the NOFS
+# writer under swap or writeback thrash that must not be killed.
+# The memory is really exhausted: a hog locks all but a little of it and
+# the workers eat the rest, down to the min watermark; nfw_stallgen's slow
+# cache (slowcache_kb, slow_ms, slow_mode=thrash) is what reclaim gets:
+# after a SLOW_MS sleep in its shrinker, in the allocating task itself, a
+# round frees what lifts the zone above its min watermark (by more than
+# its free-page counter can lag), so the allocation succeeds; after each
+# allocation the worker eats the zone back down below the min watermark
+# (what reclaim freed goes to others at once), so the next one needs a
+# round again. The zone's free pages stay above half the min watermark,
+# and with an empty LRU this kernel counts them as reclaimable:
+# should_reclaim_retry() never gives up.
+# Premise, from the generator's ground truth and the module's counters:
+# each worker's allocations are all >= 50 ms and < oom_after_ms,
+# consecutive (seq: no allocation in between) with gaps < 1 s, over >= 2 x
+# oom_after_ms: the old module, which chained any allocations >= 50 ms,
+# would have made them one stall past oom_after_ms; there were reclaim
+# rounds and shrinker scans for each, and out_of_memory() was not called
+# for any (oom_calls).
+# (B, control) The same workers, shrinker and hogs in the same boot with
+# slow_mode=crawl and slow_progress=0: the generator keeps the free memory
+# far below the min watermark and every round reclaims nothing, so the
+# kernel calls out_of_memory() after each round and feeds the allocation
+# from the reserves; that is one stall per worker, and the small hog is
 # killed once a stall is oom_after_ms old: A's silence is the progress, not
 # a setup that cannot kill.
 # nfw-qemu: --mem 512
@@ -29,7 +40,7 @@ G=/sys/kernel/nfw_stallgen
 OOM_AFTER=1000
 SLOW_MS=100
 # A's window: memory is exhausted within a second, then the workers
-# allocate slowly for the rest (>= 2 x OOM_AFTER needed; ~7 s here).
+# allocate slowly for the rest (>= 2 x OOM_AFTER needed; ~7.5 s here).
 WINDOW_MS=$(nfw_slow 8000)
 # No watermark boosting (fragmentation avoidance): the min watermarks stay
 # where they are, so that in B memory freed by the kill is seen as such.
@@ -73,7 +84,7 @@ chains() {
 nfw_dmesg_mark
 calls0=$(nfw_stat oom_calls)
 retries0=$(nfw_stat retries)
-echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS record_ms=50 window_ms=$WINDOW_MS" >$G/run ||
+echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS slow_mode=thrash record_ms=50 window_ms=$WINDOW_MS" >$G/run ||
 	nfw_fail "A: the generator run failed"
 nfw_stallgen_records >/tmp/recA
 nfw_dmesg_new >/tmp/dA
@@ -81,12 +92,14 @@ nfw_wait_settled
 tail -1 /tmp/recA
 grep 'nfw_stallgen: slow cache' /tmp/dA
 grep -q 'stopped_by=window' /tmp/recA || nfw_fail "A: the run did not end at its window: $(tail -1 /tmp/recA)"
-calls=$(( $(nfw_stat oom_calls) - calls0 ))
+calls=none
+[ "$calls0" -lt 0 ] || calls=$(( $(nfw_stat oom_calls) - calls0 ))
 retries=$(( $(nfw_stat retries) - retries0 ))
 served=$(sed -n 's/.* served=\([0-9]*\).*/\1/p' /tmp/recA)
+scans=$(sed -n 's/.* scans=\([0-9]*\).*/\1/p' /tmp/recA)
 longest=$(nfw_stat longest_stall_ms)
 max=$(sed -n 's/.* max_ms=\([0-9]*\).*/\1/p' /tmp/recA)
-nfw_log "A: served=$served retries=$retries oom_calls=$calls longest_stall_ms=$longest max_ms=$max"
+nfw_log "A: scans=$scans served=$served retries=$retries oom_calls=$calls longest_stall_ms=$longest max_ms=$max"
 nfw_log "A: slow allocations by duration (ms): $(awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	m = v["ms"] + 0; b = m < 150 ? "<150" : m < 300 ? "150-299" : m < 600 ? "300-599" : ">=600"; c[b]++ }
 	END { printf "<150: %d, 150-299: %d, 300-599: %d, >=600: %d", c["<150"], c["150-299"], c["300-599"], c[">=600"] }' /tmp/recA)"
@@ -105,15 +118,24 @@ while read -r pid span n lo hi avg; do
 	[ "$span" -ge $((2 * OOM_AFTER)) ] ||
 		{ cat /tmp/recA; nfw_fail "A: premise: worker $pid allocated slowly for only $span ms (< 2 x $OOM_AFTER)"; }
 done </tmp/chainsA
-# The memory was exhausted and reclaim made progress: the workers looped
-# in reclaim (retries), the slow cache's shrinker freed pages, and most
-# slow allocations called out_of_memory(), where a kill would happen.
-grep -q 'nfw_stallgen: slow cache: memory exhausted' /tmp/dA || nfw_fail "A: premise: memory was never exhausted"
+# The memory was exhausted and reclaim made progress: the workers' slow
+# allocations went through reclaim rounds (retries), the slow cache's
+# shrinker was scanned (after its sleep) and freed pages, at least one per
+# slow allocation, and the kernel never called out_of_memory() for them:
+# by its own rules (should_reclaim_retry()), reclaim was worth retrying.
+grep -q 'nfw_stallgen: slow cache: first scan' /tmp/dA || nfw_fail "A: premise: the slow cache was never scanned"
 [ "$retries" -ge "$slow_allocs" ] || nfw_fail "A: premise: only $retries reclaim rounds for $slow_allocs slow allocations"
-[ "${served:-0}" -ge $((slow_allocs / 2)) ] ||
+[ "${scans:-0}" -ge "$slow_allocs" ] ||
+	nfw_fail "A: premise: only ${scans:-0} shrinker scans for $slow_allocs slow allocations"
+[ "${served:-0}" -ge "$slow_allocs" ] ||
 	nfw_fail "A: premise: the slow cache freed ${served:-0} pages for $slow_allocs slow allocations"
-[ "$calls" -ge $((slow_allocs / 2)) ] ||
-	nfw_fail "A: premise: only $calls out_of_memory() calls for $slow_allocs slow allocations"
+if [ "$calls" = none ]; then
+	# A module from before its out_of_memory() probe (it invoked the OOM
+	# killer itself): run against such a build, the premise goes unchecked.
+	nfw_log "A: this module does not count out_of_memory() calls (no oom_calls)"
+elif [ "$calls" -ne 0 ]; then
+	nfw_fail "A: premise: $calls out_of_memory() calls (the kernel found reclaim futile)"
+fi
 # The assertions.
 if grep -E "Killed process|invoked oom-killer|triggered OOM kill" /tmp/dA; then
 	nfw_fail "A: an OOM kill although every slow allocation made progress"
@@ -127,7 +149,7 @@ fi
 
 # --- B (control): the same without progress ---------------------------------
 nfw_dmesg_mark
-echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS slow_progress=0 record_ms=50 until=stall stall_ms=$OOM_AFTER window_ms=$(nfw_slow 30000)" >$G/run ||
+echo "workers=2 mode=page slowcache_kb=4096 slow_ms=$SLOW_MS slow_mode=crawl slow_progress=0 record_ms=50 until=stall stall_ms=$OOM_AFTER window_ms=$(nfw_slow 30000)" >$G/run ||
 	nfw_fail "B: the generator run failed"
 nfw_stallgen_records >/tmp/recB
 nfw_dmesg_new >/tmp/dB

@@ -9,6 +9,7 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
+#include <linux/mmzone.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
@@ -25,6 +26,7 @@ int nfw_stallgen_prewarm_kworkers(unsigned int per_pool);
 bool nfw_stallgen_current_is_kswapd(void);
 void nfw_stallgen_account_reclaimed(unsigned long pages);
 unsigned long nfw_stallgen_free_pages(void);
+void nfw_stallgen_zone_state(long *free, long *pcp, long *min, long *drift);
 
 unsigned int nfw_stallgen_nofs_save(void)
 {
@@ -64,6 +66,39 @@ void nfw_stallgen_account_reclaimed(unsigned long pages)
 unsigned long nfw_stallgen_free_pages(void)
 {
 	return global_zone_page_state(NR_FREE_PAGES);
+}
+
+/*
+ * The zone that this node's GFP_KERNEL allocations try first (the highest
+ * populated zone up to ZONE_NORMAL): @free, its free pages (exact: the
+ * per-CPU counter deltas included); @pcp, the free pages on its per-CPU
+ * lists, which the watermark checks do not count (a failed attempt after a
+ * reclaim round drains them); @min, its min watermark; @drift, how far the
+ * free-page counter the allocator's watermark checks read can be from
+ * @free (the sum of the per-CPU thresholds up to which deltas are not
+ * folded into it).  All 0 without such a zone.
+ */
+void nfw_stallgen_zone_state(long *free, long *pcp, long *min, long *drift)
+{
+	pg_data_t *pgdat = NODE_DATA(numa_node_id());
+	struct zone *zone = NULL;
+	int i, cpu;
+
+	*free = *pcp = *min = *drift = 0;
+	for (i = gfp_zone(GFP_KERNEL); i >= 0; i--) {
+		if (managed_zone(&pgdat->node_zones[i])) {
+			zone = &pgdat->node_zones[i];
+			break;
+		}
+	}
+	if (!zone)
+		return;
+	*free = zone_page_state_snapshot(zone, NR_FREE_PAGES);
+	for_each_online_cpu(cpu) {
+		*pcp += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, cpu)->count);
+		*drift += READ_ONCE(per_cpu_ptr(zone->per_cpu_zonestats, cpu)->stat_threshold);
+	}
+	*min = min_wmark_pages(zone);
 }
 
 static void nfw_stallgen_prewarm_fn(struct work_struct *work)

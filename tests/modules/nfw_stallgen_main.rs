@@ -23,8 +23,9 @@
 //!   instead of `GFP_NOFS`, a no-fail allocation the OOM killer acts on
 //!   itself, unless `zone=dma` keeps it from the OOM killer altogether),
 //!   `slowcache_kb=K` (0..1048576, default 0 = none; not with `zone=dma`),
-//!   `slow_ms=S` (1..60000, default 100) and `slow_progress=0|1` (default
-//!   1; these two only with `slowcache_kb`): a slow cache, see below.
+//!   `slow_ms=S` (1..60000, default 100), `slow_progress=0|1` (default 1)
+//!   and `slow_mode=crawl|thrash` (default `crawl`; these three only with
+//!   `slowcache_kb`): a slow cache, see below.
 //!   Bad input: `-EINVAL`, nothing started. A run in progress: `-EBUSY`.
 //!
 //!   The controller (0) makes sure each per-CPU pool of `system_wq` and
@@ -73,32 +74,60 @@
 //!
 //!   `slowcache_kb=K` makes the stuck allocations crawl instead of loop:
 //!   each succeeds about `S` ms after it started, after a reclaim round
-//!   that reclaimed a page (a writer whose allocations each succeed slowly
-//!   under thrash, as reclaim waits for I/O). After the reserve, the
-//!   controller fills a cache of `K` KiB of order-0 pages (`GFP_KERNEL`)
-//!   and registers a shrinker for it, which counts one object for a direct
-//!   reclaimer (not for kswapd: the progress is the allocating task's own)
-//!   while the cache has a page, with `seeks` such that the shrinker core
-//!   scans it once per reclaim round, at the last priority level. Its scan
-//!   sleeps `S` ms (killable), frees one page of the cache and, with
-//!   `slow_progress=1`, counts it as reclaimed by the round
+//!   that reclaimed pages. After the reserve, the controller fills a cache
+//!   of `K` KiB of order-0 pages (`GFP_KERNEL`) and registers a shrinker
+//!   for it, which counts one object for a direct reclaimer (not for
+//!   kswapd: the progress is the allocating task's own) while the cache has
+//!   a page, with `seeks` such that the shrinker core scans it once per
+//!   reclaim round, at the last priority level. Its scan sleeps `S` ms
+//!   (killable), frees pages of the cache (below) and, with
+//!   `slow_progress=1`, counts them as reclaimed by the round
 //!   (`mm_account_reclaimed_pages()`: the round's `nr_reclaimed`, which the
 //!   `mm_vmscan_direct_reclaim_end` tracepoint reports); with
 //!   `slow_progress=0` the round reclaims nothing (the same load, without
-//!   progress). Every 10 ms while the memory is exhausted (a `GFP_NOWAIT`
-//!   allocation fails), the controller moves free pages into the cache
-//!   (from the reserves: `__GFP_MEMALLOC`) until at most 64 are left, so
-//!   that the pages reclaim frees never lift a zone above half its min
-//!   watermark: then `should_reclaim_retry()` gives up after every round
-//!   (with nothing reclaimable on the LRU, this kernel counts a zone's free
-//!   pages as reclaimable), and a worker's allocation calls
-//!   `out_of_memory()` (no kill for `GFP_NOFS`) and gets its page from the
-//!   reserves (`__GFP_NOFAIL`). After its first look, the controller moves
-//!   at most 64 pages a time: enough for what reclaim frees, too few for
-//!   what an OOM kill frees, which lifts the memory above the min
-//!   watermarks (not exhausted any more: the controller takes nothing).
-//!   The `served` count of the summary is the pages the shrinker freed;
-//!   the cache is freed when the run ends.
+//!   progress). The `served` count of the summary is the pages the
+//!   shrinker freed, `scans` its scans; the cache is freed when the run
+//!   ends.
+//!
+//!   `slow_mode=crawl`: a `__GFP_NOFAIL` allocation fed from the reserves
+//!   after each round. A scan frees one page. Every 10 ms while the memory
+//!   is exhausted (a `GFP_NOWAIT` allocation fails), the controller moves
+//!   free pages into the cache (from the reserves: `__GFP_MEMALLOC`) until
+//!   at most 64 are left, so that the pages reclaim frees never lift a
+//!   zone above half its min watermark: then `should_reclaim_retry()` gives
+//!   up after every round (with nothing reclaimable on the LRU, this kernel
+//!   counts a zone's free pages as reclaimable), and a worker's allocation
+//!   calls `out_of_memory()` (no kill for `GFP_NOFS`) and gets its page
+//!   from the reserves (`__GFP_NOFAIL`), progress or not: the kernel found
+//!   reclaim futile. After its first look, the controller moves at most 64
+//!   pages a time: enough for what reclaim frees, too few for what an OOM
+//!   kill frees, which lifts the memory above the min watermarks (not
+//!   exhausted any more: the controller takes nothing).
+//!
+//!   `slow_mode=thrash`: a writer whose allocations each succeed slowly
+//!   under thrash, as reclaim waits for I/O and what it frees is eaten by
+//!   others at once; the kernel never finds reclaim futile and never calls
+//!   `out_of_memory()`. The controller takes nothing; the workers eat the
+//!   memory down to the min watermark of the zone that `GFP_KERNEL`
+//!   allocations try first, where their allocations start to need reclaim.
+//!   A scan frees what lifts that zone's free pages (those on the per-CPU
+//!   lists, which a failed attempt after the round drains, included) to
+//!   `D` + 1 above its min watermark, at least one page, where `D` is how
+//!   far the free-page counter that the watermark checks read can lag
+//!   (the sum of the per-CPU thresholds below which counter deltas stay
+//!   unfolded: up to the low watermark's distance from the min one while
+//!   kswapd is awake): the allocation succeeds right after that round.
+//!   From the first scan on, each worker, after each of its allocations,
+//!   moves free pages into the cache (from the reserves) until the zone is
+//!   `D` + 1 below its min watermark, so that its next allocation fails
+//!   the watermark and needs a round of its own again. That level is above
+//!   half the min watermark (in a 512 MiB guest: 510 free pages for a min
+//!   watermark of 679): with nothing reclaimable on the LRU this kernel
+//!   counts the zone's free pages as reclaimable too, so an allocation
+//!   whose page another worker took after its round is told to retry
+//!   (`should_reclaim_retry()`) rather than sent to `out_of_memory()`.
+//!   A worker takes back at most 4096 pages after one allocation; what an
+//!   OOM kill frees goes into the cache too, within a few allocations.
 //!
 //! - `records` (0400): the ground truth of the last (or current) run. Every
 //!   allocation that took at least `record_ms` is recorded (up to 4096
@@ -109,7 +138,7 @@
 //!   allocation of its worker it was, 1 for the first: two records of a
 //!   worker with consecutive `seq` had no allocation in between). The last
 //!   line is always
-//!   `summary workers=<n> allocations=<n> stalls=<n> max_ms=<n> stopped_by=<reason> records=<n> dropped=<n> failed=<n> first=<i> shown=<n> start_ns=<n> stop_ns=<n> served=<n>`
+//!   `summary workers=<n> allocations=<n> stalls=<n> max_ms=<n> stopped_by=<reason> records=<n> dropped=<n> failed=<n> first=<i> shown=<n> start_ns=<n> stop_ns=<n> served=<n> scans=<n>`
 //!   where `stalls` counts allocations that took at least `stall_ms`,
 //!   `stopped_by` is `window`, `stall`, `signal`, `error`, `running` (run in
 //!   progress) or `none` (no run yet), `records` is the number of records
@@ -117,8 +146,9 @@
 //!   returned NULL (only possible without `__GFP_NOFAIL`), and `first`/`shown`
 //!   the records on this page: a read shows as many records as fit in a page
 //!   (30 to 40), starting at `records_offset`; `start_ns` is when the workers
-//!   were started, `stop_ns` when STOP was set (0 while running) and
-//!   `served` the pages the slow cache's shrinker freed (0 without one).
+//!   were started, `stop_ns` when STOP was set (0 while running),
+//!   `served` the pages the slow cache's shrinker freed and `scans` its
+//!   scans (both 0 without one).
 //! - `alloc` (0200): the writing process itself allocates, in its own
 //!   context: `alloc_pages(GFP_NOFS | __GFP_NOFAIL | __GFP_DMA, 0)` in a
 //!   loop, holding the pages, until it has a fatal signal pending when an
@@ -139,6 +169,9 @@
 //! `rmmod` during a run waits for the run to end: the sysfs removal waits for
 //! the active write, and a run always ends by itself within `window_ms` plus
 //! the time the stuck allocations need to complete once the reserve is freed.
+
+// `Shared`'s initializer (`try_pin_init!`) expands past the default limit.
+#![recursion_limit = "256"]
 
 use core::fmt::{self, Write};
 use core::marker::PhantomData;
@@ -195,7 +228,7 @@ const MAX_WORKERS: usize = 2048;
 /// Most records kept per run.
 const MAX_RECORDS: usize = 4096;
 /// Bytes kept free at the end of a `records` page for the summary line.
-const SUMMARY_ROOM: usize = 320;
+const SUMMARY_ROOM: usize = 352;
 /// Longest sleep of the controller between checks of its stop conditions.
 const POLL_MS: u64 = 100;
 /// Allocation size of `mode=kmalloc`.
@@ -230,6 +263,12 @@ const SLOW_LEVEL_MS: u64 = 10;
 /// Free pages the controller leaves while the memory is exhausted, with a
 /// slow cache (in buddy lists; a few dozen more may be on per-CPU lists).
 const SLOW_FREE_PAGES: u64 = 64;
+
+/// Most pages a worker takes back into the slow cache after one allocation
+/// (`slow_mode=thrash`): far more than what a scan frees (twice the drift
+/// of the free-page counter, a few hundred pages, plus what is on the
+/// per-CPU lists).
+const SLOW_TAKE_MAX: u64 = 4096;
 
 /// `seeks` of the slow cache's shrinker, which counts 1 object: the
 /// shrinker core then asks it to scan (one object) only at reclaim
@@ -360,6 +399,10 @@ struct Params {
     slow_ms: u32,
     /// Whether the slow cache's pages count as the round's progress.
     slow_progress: bool,
+    /// `slow_mode=thrash`: each scan lifts the zone above its min
+    /// watermark and the workers take it back down after each allocation,
+    /// instead of the controller keeping it far below.
+    slow_thrash: bool,
 }
 
 impl Params {
@@ -380,6 +423,7 @@ impl Params {
         slowcache_kb: 0,
         slow_ms: 100,
         slow_progress: true,
+        slow_thrash: false,
     };
 
     /// Parses space separated `key=value` words; any error is `EINVAL`.
@@ -427,6 +471,14 @@ impl Params {
                 }
                 b"slow_progress" => {
                     p.slow_progress = number(value, 0, 1)? == 1;
+                    slow_option = true;
+                }
+                b"slow_mode" => {
+                    p.slow_thrash = match value {
+                        b"crawl" => false,
+                        b"thrash" => true,
+                        _ => return Err(EINVAL),
+                    };
                     slow_option = true;
                 }
                 _ => return Err(EINVAL),
@@ -576,6 +628,15 @@ extern "C" {
     fn nfw_stallgen_account_reclaimed(pages: c_ulong);
     /// `global_zone_page_state(NR_FREE_PAGES)` (`nfw_stallgen_helper.c`).
     fn nfw_stallgen_free_pages() -> c_ulong;
+    /// Free, per-CPU list and min watermark pages of the first zone of
+    /// `GFP_KERNEL` allocations, and how far its free-page counter can
+    /// drift (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_zone_state(
+        free: *mut c_long,
+        pcp: *mut c_long,
+        min: *mut c_long,
+        drift: *mut c_long,
+    );
 }
 
 /// Pid of the current task.
@@ -594,6 +655,55 @@ fn current_is_kswapd() -> bool {
 fn free_pages() -> u64 {
     // SAFETY: a C function without preconditions.
     (unsafe { nfw_stallgen_free_pages() }) as u64
+}
+
+/// The zone that `GFP_KERNEL` allocations try first, for `slow_mode=thrash`.
+#[derive(Clone, Copy)]
+struct ZoneState {
+    /// Its free pages, exactly.
+    free: i64,
+    /// Free pages on its per-CPU lists (not in `free`).
+    pcp: i64,
+    /// Its min watermark.
+    min: i64,
+    /// How far the free-page counter that the allocator's watermark checks
+    /// read can be from `free` (per-CPU deltas not folded in yet).
+    drift: i64,
+}
+
+impl ZoneState {
+    /// Reads the zone's state now.
+    fn now() -> Self {
+        let mut v: [c_long; 4] = [0; 4];
+        let [free, pcp, min, drift] = &mut v;
+        // SAFETY: the four pointers are to distinct live locals.
+        unsafe { nfw_stallgen_zone_state(free, pcp, min, drift) };
+        let [free, pcp, min, drift] = v.map(|x| x as i64);
+        ZoneState {
+            free,
+            pcp,
+            min,
+            drift,
+        }
+    }
+
+    /// Free pages, those on the per-CPU lists included (a failed attempt
+    /// after a reclaim round drains the lists).
+    fn have(&self) -> i64 {
+        self.free + self.pcp
+    }
+
+    /// What a scan lifts the zone to: an order-0 allocation passes the min
+    /// watermark, whatever the drift of the counter it reads.
+    fn top(&self) -> i64 {
+        self.min + 1 + self.drift
+    }
+
+    /// What the workers take the zone back down to: an allocation fails
+    /// the min watermark (and needs a reclaim round), whatever the drift.
+    fn bottom(&self) -> i64 {
+        self.min - 1 - self.drift
+    }
 }
 
 /// Counts `pages` as reclaimed by the current task's reclaim round (a
@@ -732,13 +842,19 @@ struct Shared {
     slow_avail: AtomicU64,
     /// Pages the slow cache's shrinker freed in the last run.
     slow_served: AtomicU64,
-    /// Pages the controller moved into the slow cache in the last run once
+    /// Pages the controller (`slow_mode=crawl`) or the workers
+    /// (`slow_mode=thrash`) moved into the slow cache in the last run once
     /// the memory was exhausted.
     slow_leveled: AtomicU64,
     /// The run's `slow_ms`.
     slow_ms: AtomicU32,
     /// The run's `slow_progress`.
     slow_progress: AtomicBool,
+    /// The run's `slow_mode=thrash`.
+    slow_thrash: AtomicBool,
+    /// Scans of the slow cache's shrinker (each slept `slow_ms`) in the last
+    /// run.
+    slow_scans: AtomicU64,
 }
 
 /// The pages of the slow cache.
@@ -775,6 +891,8 @@ impl Shared {
             slow_leveled: AtomicU64::new(0),
             slow_ms: AtomicU32::new(0),
             slow_progress: AtomicBool::new(false),
+            slow_thrash: AtomicBool::new(false),
+            slow_scans: AtomicU64::new(0),
         }? Error))
     }
 
@@ -804,12 +922,13 @@ impl Shared {
                 &self.stop_ns,
                 &self.slow_served,
                 &self.slow_leveled,
+                &self.slow_scans,
             ] {
                 c.store(0, Ordering::Relaxed);
             }
         }
         pr_info!(
-            "run: workers={} mode={} order={} window_ms={} reserve_kb={} until={} stall_ms={} record_ms={} slowcache_kb={} slow_ms={} slow_progress={}\n",
+            "run: workers={} mode={} order={} window_ms={} reserve_kb={} until={} stall_ms={} record_ms={} slowcache_kb={} slow_ms={} slow_progress={} slow_mode={}\n",
             p.workers,
             p.mode.name(),
             p.order,
@@ -820,7 +939,8 @@ impl Shared {
             p.record_ms,
             p.slowcache_kb,
             p.slow_ms,
-            u8::from(p.slow_progress)
+            u8::from(p.slow_progress),
+            if p.slow_thrash { "thrash" } else { "crawl" }
         );
         let result = self.run(p);
         let reason = *result.as_ref().unwrap_or(&StopReason::Error);
@@ -834,8 +954,9 @@ impl Shared {
         );
         if p.slowcache_kb != 0 {
             pr_info!(
-                "slow cache: its shrinker freed {} pages; {} taken back once the memory was exhausted\n",
+                "slow cache: its shrinker freed {} pages in {} scans; {} taken back once the memory was exhausted\n",
                 self.slow_served.load(Ordering::Relaxed),
+                self.slow_scans.load(Ordering::Relaxed),
                 self.slow_leveled.load(Ordering::Relaxed)
             );
         }
@@ -903,26 +1024,48 @@ impl Shared {
     }
 
     /// The slow cache's scan, in the reclaiming task: sleeps `slow_ms` (as
-    /// reclaim waiting for I/O), then frees one page, which counts as
-    /// reclaimed by this round with `slow_progress=1`.
+    /// reclaim waiting for I/O), then frees one page (`slow_mode=crawl`) or
+    /// what lifts the zone to [`ZoneState::top`], at least one page
+    /// (`slow_mode=thrash`); they count as reclaimed by this round with
+    /// `slow_progress=1`.
     fn slow_scan(&self) -> u64 {
         if self.slow_avail.load(Ordering::Acquire) == 0 {
             return 0;
         }
         sleep_ms_killable(u64::from(self.slow_ms.load(Ordering::Relaxed)));
+        let z = ZoneState::now();
+        if self.slow_scans.fetch_add(1, Ordering::Relaxed) == 0 {
+            pr_info!(
+                "slow cache: first scan {} ms into the run (zone: {} free pages, {} on per-CPU lists, min watermark {}, counter drift up to {})\n",
+                now_ns().saturating_sub(self.gate_ns.load(Ordering::Relaxed)) / NSEC_PER_MSEC,
+                z.free,
+                z.pcp,
+                z.min,
+                z.drift
+            );
+        }
+        let want = if self.slow_thrash.load(Ordering::Relaxed) {
+            (z.top() - z.have()).max(1) as u64
+        } else {
+            1
+        };
+        let mut n = 0;
         {
             let mut pages = self.slow.lock();
-            if self.slow_avail.load(Ordering::Acquire) == 0 {
-                return 0;
+            while n < want && self.slow_avail.load(Ordering::Acquire) != 0 {
+                pages.0.shrink();
+                self.slow_avail.fetch_sub(1, Ordering::Release);
+                n += 1;
             }
-            pages.0.shrink();
-            self.slow_avail.fetch_sub(1, Ordering::Release);
         }
-        self.slow_served.fetch_add(1, Ordering::Relaxed);
+        if n == 0 {
+            return 0;
+        }
+        self.slow_served.fetch_add(n, Ordering::Relaxed);
         if self.slow_progress.load(Ordering::Relaxed) {
-            account_reclaimed(1);
+            account_reclaimed(n);
         }
-        1
+        n
     }
 
     /// The controller, every `SLOW_LEVEL_MS` while the workers run: while
@@ -959,6 +1102,29 @@ impl Shared {
         Some(n)
     }
 
+    /// `slow_mode=thrash`, in a worker after each of its allocations once
+    /// the slow cache was scanned: moves free pages into the cache, from
+    /// the reserves, until the zone is back at [`ZoneState::bottom`] (at
+    /// most [`SLOW_TAKE_MAX`]). What else frees memory, an OOM kill
+    /// included, is eaten too: the workers stay slow.
+    fn slow_take_back(&self) {
+        if self.slow_scans.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        let reserves = b::GFP_ATOMIC | gfp::MEMALLOC | b::__GFP_NOWARN;
+        let mut pages = self.slow.lock();
+        let mut n = 0;
+        while n < SLOW_TAKE_MAX {
+            let z = ZoneState::now();
+            if z.have() <= z.bottom() || !pages.0.grow(reserves) {
+                break;
+            }
+            n += 1;
+        }
+        self.slow_avail.fetch_add(n, Ordering::Release);
+        self.slow_leveled.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Formats `records` into `out` (a sysfs page); returns the length.
     fn show_records(&self, out: &mut [u8]) -> usize {
         let log = self.log.lock();
@@ -977,7 +1143,7 @@ impl Shared {
         // SUMMARY_ROOM is enough for the longest summary line.
         let _ = writeln!(
             w,
-            "summary workers={} allocations={} stalls={} max_ms={} stopped_by={} records={} dropped={} failed={} first={} shown={} start_ns={} stop_ns={} served={}",
+            "summary workers={} allocations={} stalls={} max_ms={} stopped_by={} records={} dropped={} failed={} first={} shown={} start_ns={} stop_ns={} served={} scans={}",
             log.workers,
             self.allocations.load(Ordering::Relaxed),
             self.stalls.load(Ordering::Relaxed),
@@ -990,7 +1156,8 @@ impl Shared {
             shown,
             self.gate_ns.load(Ordering::Relaxed),
             self.stop_ns.load(Ordering::Relaxed),
-            self.slow_served.load(Ordering::Relaxed)
+            self.slow_served.load(Ordering::Relaxed),
+            self.slow_scans.load(Ordering::Relaxed)
         );
         w.len
     }
@@ -1042,6 +1209,7 @@ impl<'a> SlowCache<'a> {
         shared
             .slow_progress
             .store(p.slow_progress, Ordering::Relaxed);
+        shared.slow_thrash.store(p.slow_thrash, Ordering::Relaxed);
         shared.slow_avail.store(u64::from(n), Ordering::Release);
         // From here on `drop` empties the cache.
         let mut cache = SlowCache {
@@ -1156,12 +1324,13 @@ struct Run<'a> {
 impl Run<'_> {
     /// Sleeps for the window (churning `reserve` with `churn_ms`, digging
     /// the slow cache's pages from below the min watermarks with
-    /// `slowcache_kb`); returns why it ended.
+    /// `slowcache_kb` and `slow_mode=crawl`); returns why it ended.
     fn wait_window(&self, reserve: &mut Chain) -> StopReason {
         let end = now_ns().saturating_add(u64::from(self.params.window_ms) * NSEC_PER_MSEC);
         let churn_ns = u64::from(self.params.churn_ms) * NSEC_PER_MSEC;
         let mut next_churn = now_ns().saturating_add(churn_ns);
-        let slow = self.params.slowcache_kb != 0;
+        // The controller levels the free memory for `slow_mode=crawl` only.
+        let slow = self.params.slowcache_kb != 0 && !self.params.slow_thrash;
         let mut exhausted = false;
         // Until the memory was first exhausted.
         let mut first = true;
@@ -1289,6 +1458,9 @@ impl Run<'_> {
             }
             if took >= stall_ns {
                 self.shared.stalls.fetch_add(1, Ordering::Relaxed);
+            }
+            if p.slow_thrash {
+                self.shared.slow_take_back();
             }
             if took >= SLOW_NS {
                 slow_since.get_or_insert(start_ns);
