@@ -57,8 +57,9 @@ impl KretprobeHandler for SlowPath {
         Some(token.to_u64())
     }
 
-    fn ret(_regs: &b::pt_regs, data: &u64) {
-        track::release(Token::from_u64(*data), sys::now_ns());
+    fn ret(regs: &b::pt_regs, data: &u64) {
+        let failed = compat::return_value(regs) == 0;
+        track::release(Token::from_u64(*data), sys::now_ns(), failed);
     }
 }
 

@@ -73,6 +73,10 @@ pub(crate) struct Slot {
     order: AtomicU32,
     /// `Kind as u32` in scope, [`CLASS_PENDING`] or [`CLASS_OUT`].
     class: AtomicU32,
+    /// The class of the stall's previous allocation, while an allocation
+    /// that resumed a lingering stall is not classified in scope
+    /// ([`CLASS_PENDING`]: none).
+    prev_class: AtomicU32,
     start_ns: AtomicU64,
     alloc_ns: AtomicU64,
     ended_ns: AtomicU64,
@@ -102,6 +106,7 @@ impl Slot {
             gfp: AtomicU32::new(0),
             order: AtomicU32::new(0),
             class: AtomicU32::new(0),
+            prev_class: AtomicU32::new(CLASS_PENDING),
             start_ns: AtomicU64::new(0),
             alloc_ns: AtomicU64::new(0),
             ended_ns: AtomicU64::new(0),
@@ -258,6 +263,8 @@ pub(crate) fn claim(task: &crate::sys::CurrentTask, now: u64) -> Option<Token> {
                 .is_ok()
         {
             // The same stall goes on with this allocation.
+            s.prev_class
+                .store(s.class.load(Ordering::Relaxed), Ordering::Relaxed);
             s.class.store(CLASS_PENDING, Ordering::Relaxed);
             s.alloc_ns.store(now, Ordering::Relaxed);
             s.no_progress.store(false, Ordering::Relaxed);
@@ -315,6 +322,7 @@ fn fill(
         s.gfp.store(gfp, Ordering::Relaxed);
         s.order.store(order, Ordering::Relaxed);
         s.class.store(class, Ordering::Relaxed);
+        s.prev_class.store(CLASS_PENDING, Ordering::Relaxed);
         s.start_ns.store(now, Ordering::Relaxed);
         s.alloc_ns.store(now, Ordering::Relaxed);
         s.ended_ns.store(0, Ordering::Relaxed);
@@ -350,24 +358,38 @@ fn fill(
 ///
 /// A slow, fruitless allocation (its last reclaim round reclaimed nothing,
 /// or the kernel called the OOM killer for it after that) keeps the stall
-/// open for [`LINGER_NS`]; any other ends it.
-pub(crate) fn release(token: Token, now: u64) {
+/// open for [`LINGER_NS`]; so does a failed allocation outside the scope
+/// made between two of the stall's (`failed`: it returned NULL, which a
+/// no-fail allocation never does); any other ends it.
+pub(crate) fn release(token: Token, now: u64, failed: bool) {
     let Some(s) = SLOTS.get(token.idx as usize) else {
         return;
     };
     if s.seq.load(Ordering::Acquire) != token.gen {
         return;
     }
-    let alloc_ns = now.saturating_sub(s.alloc_ns.load(Ordering::Relaxed));
-    if let Some(b) = STATS.hist.get(hist::bucket(alloc_ns / 1_000)) {
-        b.fetch_add(1, Ordering::Relaxed);
-    }
-    let stall_ns = now.saturating_sub(s.start_ns.load(Ordering::Relaxed));
-    STATS
-        .longest_ms
-        .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
     let class = s.class.load(Ordering::Relaxed);
+    let prev = s.prev_class.load(Ordering::Relaxed);
+    if class >= CLASS_PENDING && failed && prev < CLASS_PENDING {
+        // An attempt outside the scope that failed (e.g. slab's
+        // opportunistic high-order `__GFP_NORETRY` try before its no-fail
+        // one) between two allocations of a stall: the stall lingers on.
+        s.class.store(prev, Ordering::Relaxed);
+        // INVARIANT: from 0 (in the allocator) to the time it left.
+        s.ended_ns.store(now.max(1), Ordering::Release);
+        return;
+    }
+    let alloc_ns = now.saturating_sub(s.alloc_ns.load(Ordering::Relaxed));
+    if class < CLASS_PENDING {
+        if let Some(b) = STATS.hist.get(hist::bucket(alloc_ns / 1_000)) {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        let stall_ns = now.saturating_sub(s.start_ns.load(Ordering::Relaxed));
+        STATS
+            .longest_ms
+            .fetch_max(stall_ns / 1_000_000, Ordering::Relaxed);
+    }
     if class < CLASS_PENDING
         && stall::lingers(
             alloc_ns,
@@ -591,8 +613,12 @@ impl Own {
         let mut class = s.class.load(Ordering::Relaxed);
         if class == CLASS_PENDING {
             class = kind.map_or(CLASS_OUT, |k| k as u32);
-            s.gfp.store(gfp, Ordering::Relaxed);
-            s.order.store(order, Ordering::Relaxed);
+            // An allocation outside the scope within a stall keeps the
+            // stall's mask and order for its reports.
+            if kind.is_some() || s.prev_class.load(Ordering::Relaxed) >= CLASS_PENDING {
+                s.gfp.store(gfp, Ordering::Relaxed);
+                s.order.store(order, Ordering::Relaxed);
+            }
             s.class.store(class, Ordering::Relaxed);
         }
         s.rounds.fetch_add(1, Ordering::Relaxed);

@@ -34,6 +34,13 @@ pub(crate) fn first_arg(regs: &b::pt_regs) -> usize {
     regs.di
 }
 
+/// The return value of a call, at a return probe (x86_64 SysV: `rax`). A
+/// compiler clone keeps its function's return value where its callers use
+/// it (`__alloc_pages_slowpath()` returns the page, NULL on failure).
+pub(crate) fn return_value(regs: &b::pt_regs) -> usize {
+    regs.ax
+}
+
 /// Replaces the first integer argument of a call at its entry.
 pub(crate) fn set_first_arg(regs: &mut b::pt_regs, v: usize) {
     regs.di = v as _;
