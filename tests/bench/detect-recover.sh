@@ -31,17 +31,22 @@ BASE_WINDOW=20000
 SG=/sys/kernel/nfw_stallgen
 
 echo 5 >/proc/sys/kernel/hung_task_timeout_secs
-# Keep the benchmark's shells out of the OOM killers' reach; idle spare
-# victims (oom_score_adj 100, behind the hog) keep the kernel from panicking
-# when a kill finds no hog left (a second kill right after the first: see
-# recover.kills_per_round).
+# Keep the benchmark's shells out of the OOM killers' reach; spare victims
+# (oom_score_adj 100, behind the hog) keep the kernel from panicking when a
+# kill finds no hog left (a second kill right after the first: see
+# recover.kills_per_round). Each holds 8 MiB: when the kernel's own OOM
+# killer (a background __GFP_FS allocation) took the hog first and one
+# worker ate its memory, the module's next kill (a spare) gives back enough
+# for the run's until=stall to end it, instead of one kill per
+# oom_interval_ms of memoryless spares until nothing is eligible and the
+# kernel panics, as it would for a __GFP_FS allocation.
 echo -1000 >/proc/self/oom_score_adj
 echo -1000 >/proc/$PPID/oom_score_adj
 SPARES=
 spares() {
 	for p in $SPARES; do [ -d /proc/$p ] || SPARES=$(echo "$SPARES" | sed "s/ $p\b//"); done
 	while [ "$(echo $SPARES | wc -w)" -lt 4 ]; do
-		sh -c 'echo 100 >/proc/self/oom_score_adj; exec sleep 100000' &
+		nfw-hog --mb 8 --oom-score-adj 100 --name nfw-spare >/dev/null 2>&1 &
 		SPARES="$SPARES $!"
 	done
 }
@@ -170,6 +175,13 @@ recover_round() {
 	v=$(sed -n 's/.*Out of memory: Killed process [0-9]* (\([^)]*\)).*/\1/p' /tmp/dmesg | tr '\n' ' ')
 	case "$v" in "nfw-hog ") ;; *) nfwb_log "recovery round: OOM victims: $v"; nfws recover.extra_victims "$v" ;; esac
 	grep -q "stopped_by=stall" /tmp/rec || nfwb_log "recovery round: $(tail -1 /tmp/rec)"
+	if ! grep -q 'nofail_watchdog: triggered OOM kill' /tmp/dmesg; then
+		# The kernel's own OOM killer ended the stall: nothing of the
+		# module's to measure.
+		nfwb_log "recovery round: the kernel's own OOM killer ended the stall first"
+		nfwb recover.kernel_first 1
+		return
+	fi
 	awk -v g="$gstart" 'NR > 1 && $6 >= g && $2 ~ /^nfw_stall\// { print $1, $6, $7, $8 }' \
 		$NFW_SYS/recent | while read -r pid mstart rep mend; do
 		t=$(truth_start /tmp/truth "$pid" "$mstart")

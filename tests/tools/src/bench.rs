@@ -373,6 +373,9 @@ pub struct EntryCost {
     pub total_ns: Option<f64>,
     /// Probe only minus unloaded, per entry (medians).
     pub probe_ns: Option<f64>,
+    /// The noise of those figures: half the interquartile range of the
+    /// unloaded runs, per entry. A figure smaller than this is not measured.
+    pub noise_ns: Option<f64>,
 }
 
 impl EntryCost {
@@ -391,6 +394,7 @@ impl EntryCost {
             .num("total_ns", r(self.total_ns))
             .num("probe_mechanism_ns", r(self.probe_ns))
             .num("handler_work_ns", r(self.handler_ns()))
+            .num("noise_ns", r(self.noise_ns))
             .done()
     }
 }
@@ -412,10 +416,18 @@ pub fn entry_cost(raw: &Raw) -> EntryCost {
             .filter(|&(_, e)| e > 0.0)
             .map(|((x, u), e)| (x - u) / e)
     };
+    let u = raw.get("slow.kernel_nofs_hold.unloaded");
+    let iqr = percentile(u, 75.0)
+        .zip(percentile(u, 25.0))
+        .map(|(a, b)| a - b);
     EntryCost {
         entries_per_page: per_page,
         total_ns: per_entry(loaded),
         probe_ns: per_entry(probe),
+        noise_ns: iqr
+            .zip(per_page)
+            .filter(|&(_, e)| e > 0.0)
+            .map(|(r, e)| r / 2.0 / e),
     }
 }
 
@@ -919,11 +931,17 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let ns = |x: Option<f64>| x.map_or("-".into(), |v| format!("{} ns", fmt_num(v.round())));
     let _ = writeln!(
         md,
-        "\nCost per tracked slow-path entry (kernel_nofs_hold, {} entries per page): {} = probe mechanism {} + handler work {}.",
+        "\nCost per tracked slow-path entry (kernel_nofs_hold, {} entries per page): {} = probe mechanism {} + handler work {}; noise of this run ±{} per entry (half the unloaded runs' interquartile range): {}.",
         fmt_opt(c.entries_per_page.map(|v| (v * 1000.0).round() / 1000.0), ""),
         ns(c.total_ns),
         ns(c.probe_ns),
-        ns(c.handler_ns())
+        ns(c.handler_ns()),
+        ns(c.noise_ns),
+        match (c.total_ns, c.noise_ns) {
+            (Some(t), Some(n)) if t.abs() > n => "measured",
+            (Some(_), Some(_)) => "below the noise, not measured",
+            _ => "not measured",
+        }
     );
     let _ = writeln!(md);
     let _ = writeln!(
@@ -1042,6 +1060,8 @@ mod tests {
         assert_eq!(c.total_ns, Some(200.0));
         assert_eq!(c.probe_ns, Some(80.0));
         assert_eq!(c.handler_ns(), Some(120.0));
+        // One unloaded run: no spread.
+        assert_eq!(c.noise_ns, Some(0.0));
         // Nothing measured: nothing claimed.
         assert_eq!(entry_cost(&Raw::default()), EntryCost::default());
     }
