@@ -84,8 +84,8 @@ fn reclaim_begin(gfp_mask: u32, order: i32) {
         Some(own) => own,
         None => {
             // Not followed from its slow-path entry: it entered before the
-            // module loaded (or while the table was full). Adopt it if it is
-            // in scope; its stall is at least as old as this module.
+            // module loaded or was enabled, or while the table was full.
+            // Adopt it if it is in scope.
             if !config::enabled() || track::find(sys::current_addr()).is_some() {
                 return;
             }
@@ -94,7 +94,7 @@ fn reclaim_begin(gfp_mask: u32, order: i32) {
                 return;
             }
             let task = sys::current_task();
-            let start = crate::LOADED_NS.load(Ordering::Relaxed).min(now);
+            let start = track::unfollowed_until(now);
             if track::adopt(&task, gfp_mask, order, kind, start).is_none() {
                 return;
             }

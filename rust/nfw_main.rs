@@ -5,7 +5,7 @@
 //! them down like `memalloc_retry_wait()` and, for the stalls the OOM killer
 //! skips (no `__GFP_FS`), lets the kernel's OOM killer act.
 
-use core::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 use kernel::prelude::*;
 use sys::compat;
 
@@ -60,10 +60,6 @@ pub(crate) fn probe_missed() -> u64 {
 
 static PROBE: AtomicPtr<sys::Kretprobe> = AtomicPtr::new(core::ptr::null_mut());
 
-/// When the module started following slow-path entries: a stall adopted
-/// later began before this.
-pub(crate) static LOADED_NS: AtomicU64 = AtomicU64::new(0);
-
 /// Instances for the slow-path kretprobe: every trackable allocation plus
 /// slack for those that return while the table is full.
 const MAXACTIVE: i32 = track::CAPACITY as i32 + 64;
@@ -100,7 +96,7 @@ impl kernel::Module for NofailWatchdog {
         sysfs::WAKE.store(thread.task(), Ordering::Release);
         m.thread = Some(thread);
 
-        LOADED_NS.store(sys::now_ns(), Ordering::Relaxed);
+        track::followed_from(sys::now_ns());
         let probe = KBox::new(
             sys::Kretprobe::register::<hooks::SlowPath>(&compat::SLOWPATH_SYMBOLS, MAXACTIVE)?,
             GFP_KERNEL,

@@ -207,6 +207,9 @@ pub(crate) fn knob_changed(k: Knob) {
     if k == Knob::MaxWarnings {
         watchdog::RESET_BUDGET.store(true, Ordering::Relaxed);
     }
+    if k == Knob::Enabled && config::enabled() {
+        crate::track::followed_from(sys::now_ns());
+    }
     wake_watchdog();
 }
 

@@ -125,6 +125,29 @@ impl Slot {
 }
 
 static SLOTS: [Slot; CAPACITY] = [const { Slot::new() }; CAPACITY];
+/// Since when every slow-path entry is followed (the load, or the latest
+/// `enabled=1`).
+static FOLLOWED_SINCE: AtomicU64 = AtomicU64::new(0);
+/// The latest slow-path entry not followed because the table was full.
+static LAST_OVERFLOW_NS: AtomicU64 = AtomicU64::new(0);
+
+/// Every slow-path entry is followed from `now` on.
+pub(crate) fn followed_from(now: u64) {
+    FOLLOWED_SINCE.store(now, Ordering::Relaxed);
+}
+
+/// The latest time at which an allocation that a reclaim round finds
+/// without a slot can have entered the slow path unfollowed: it entered
+/// before the module followed entries, or at a moment the table was full.
+/// An adopted stall is taken to start there (its real start is earlier or
+/// the same: never a premature report or kill).
+pub(crate) fn unfollowed_until(now: u64) -> u64 {
+    FOLLOWED_SINCE
+        .load(Ordering::Relaxed)
+        .max(LAST_OVERFLOW_NS.load(Ordering::Relaxed))
+        .min(now)
+}
+
 /// Longest probe distance ever used; lookups never need to go further.
 static MAX_PROBE: AtomicUsize = AtomicUsize::new(0);
 
@@ -351,6 +374,7 @@ fn fill(
         });
     }
     STATS.overflow.fetch_add(1, Ordering::Relaxed);
+    LAST_OVERFLOW_NS.fetch_max(now, Ordering::Relaxed);
     None
 }
 

@@ -197,7 +197,7 @@ fn report(s: &Snapshot, elapsed_ms: u64, budget: &mut Budget) {
             );
             if s.adopted {
                 pr_err!(
-                    "      this allocation was already in the slow path when nofail_watchdog loaded: stuck at least this long\n"
+                    "      this allocation was already in the slow path when nofail_watchdog began following it: stuck at least this long\n"
                 );
             }
             if gfp::is_nofs(s.gfp) {

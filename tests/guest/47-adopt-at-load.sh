@@ -5,7 +5,7 @@
 # the module never sees enter) before insmod are reported within
 # stall_warn_ms + SLACK_MS of the insmod (their stall clock starts at the
 # load, so not before stall_warn_ms either), with the "already in the slow
-# path when nofail_watchdog loaded" line, counted in stats adopted and
+# path when nofail_watchdog began following it" line, counted in stats adopted and
 # backed off; the ground truth shows each reported allocation began before
 # the load and was still the same call at the report. Once the run ends the
 # adopted slots (whose return the module does not follow) are closed:
@@ -97,7 +97,7 @@ nfw_log "first report $lat_ms ms after insmod began (stall_warn_ms=$WARN, bound 
 grep -A1 "nofail_watchdog: INFO: task nfw_stall/" /tmp/d >/tmp/rep
 for p in $(workers); do
 	grep -A1 "INFO: task nfw_stall/[0-9]*:$p stuck" /tmp/rep |
-		grep -q "this allocation was already in the slow path when nofail_watchdog loaded: stuck at least this long" ||
+		grep -q "this allocation was already in the slow path when nofail_watchdog began following it: stuck at least this long" ||
 		{ cat /tmp/d; nfw_fail "no report of worker $p with the 'already in the slow path' line"; }
 done
 adopted=$(nfw_stat adopted)
