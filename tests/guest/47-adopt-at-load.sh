@@ -34,24 +34,10 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 ts_us() { printf '%s\n' "$1" | sed -n 's/^\[ *\([0-9]*\)\.\([0-9]\{6\}\)\].*/\1\2/p' | sed 's/^0*//'; }
 workers() { ps -o pid,comm | awk '$2 ~ /^nfw_stall\// { print $1 }'; }
 allocations() { sed -n 's/.* allocations=\([0-9]*\).*/\1/p' $G/records; }
-# in_slowpath PID: the task's kernel stack is in the allocator slow path.
-# A task running on a CPU shows no stack: look until it is caught off the
-# CPU (for about 5 s at most).
-in_slowpath() {
-	_i=0
-	while [ $_i -lt $(nfw_slow 250) ]; do
-		grep -q __alloc_pages_slowpath /proc/$1/stack 2>/dev/null && return 0
-		_i=$((_i + 1))
-		sleep 0.02
-	done
-	echo "task $1 not seen in the slow path; its stack:" >&2
-	cat /proc/$1/stack >&2
-	return 1
-}
 # all_in_slowpath: every worker is in the allocator slow path.
 all_in_slowpath() {
 	for p in $(workers); do
-		in_slowpath $p || return 1
+		nfw_in_slowpath $p || return 1
 	done
 }
 

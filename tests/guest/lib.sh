@@ -216,6 +216,21 @@ nfw_start_hog() {
 	nfw_log "$(cat "$_hog_out")"
 }
 
+# nfw_in_slowpath PID: task PID is in the page allocator slow path (under
+# its plain name or a compiler clone's). A task running on a CPU shows no
+# stack: look until it is caught off the CPU (for about 5 s at most).
+nfw_in_slowpath() {
+	_i=0
+	while [ $_i -lt $(nfw_slow 250) ]; do
+		grep -q __alloc_pages_slowpath /proc/$1/stack 2>/dev/null && return 0
+		_i=$((_i + 1))
+		sleep 0.02
+	done
+	echo "task $1 not seen in the slow path; its stack:" >&2
+	cat /proc/$1/stack >&2
+	return 1
+}
+
 # nfw_stop_hog [PID]: kill a hog (default: the last one started).
 nfw_stop_hog() {
 	_p=${1:-$NFW_HOG_PID}
