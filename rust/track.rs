@@ -20,8 +20,8 @@
 //!
 //! A stall is per task, not per allocation, but only while the kernel makes
 //! no progress: an allocation that took at least [`LINGER_MIN_NS`] and
-//! whose last reclaim round reclaimed nothing, or for which the kernel
-//! called the OOM killer after that round, keeps its slot for
+//! was fruitless at some point (one of its reclaim rounds reclaimed
+//! nothing, or the kernel called the OOM killer for it) keeps its slot for
 //! [`LINGER_NS`] after it returns, and a slow-path allocation of the same
 //! task within that gap continues the same stall (start time, reports,
 //! back-off level). That is the crawl of a `__GFP_NOFAIL` task fed one page
@@ -86,8 +86,9 @@ pub(crate) struct Slot {
     pending_sleep_ms: AtomicU32,
     /// Latest direct-reclaim round (begin or end) or back-off sleep.
     last_round_ns: AtomicU64,
-    /// The current allocation is fruitless so far: its latest reclaim round
-    /// reclaimed nothing, or the kernel called the OOM killer for it since.
+    /// The current allocation was fruitless at some point: one of its
+    /// reclaim rounds reclaimed nothing, or the kernel called the OOM
+    /// killer for it.
     no_progress: AtomicBool,
     /// Calls of `out_of_memory()` in this stall.
     oom_calls: AtomicU32,
@@ -380,8 +381,8 @@ fn fill(
 
 /// The allocation of `token` left the slow path at `now`.
 ///
-/// A slow, fruitless allocation (its last reclaim round reclaimed nothing,
-/// or the kernel called the OOM killer for it after that) keeps the stall
+/// A slow, fruitless allocation (one of its reclaim rounds reclaimed
+/// nothing, or the kernel called the OOM killer for it) keeps the stall
 /// open for [`LINGER_NS`]; so does a failed allocation outside the scope
 /// made between two of the stall's (`failed`: it returned NULL, which a
 /// no-fail allocation never does); any other ends it.
@@ -662,9 +663,9 @@ impl Own {
 
     /// The round ended having reclaimed `nr_reclaimed` pages.
     pub(crate) fn round_end(&self, nr_reclaimed: u64, now: u64) {
-        self.0
-            .no_progress
-            .store(nr_reclaimed == 0, Ordering::Relaxed);
+        if nr_reclaimed == 0 {
+            self.0.no_progress.store(true, Ordering::Relaxed);
+        }
         self.0.last_round_ns.store(now, Ordering::Relaxed);
     }
 

@@ -200,10 +200,10 @@ pub fn after_kill_cap(p: &Policy, now: u64, last_kill: Option<u64>, ms: u32) -> 
 /// Whether a stall continues across the allocation that just returned
 /// (then the task's next slow-path allocation within the linger time
 /// continues it): only if that allocation was slow (`alloc_ns` of at least
-/// `linger_min_ns`) and fruitless: its latest reclaim round reclaimed
-/// nothing, or the kernel called the OOM killer for it after that round
-/// (it found reclaim futile), as for a `__GFP_NOFAIL` allocation fed from
-/// the reserves. An allocation that succeeded after reclaim made progress
+/// `linger_min_ns`) and fruitless at some point: a reclaim round of it
+/// reclaimed nothing, or the kernel called the OOM killer for it (it found
+/// reclaim futile), as for a `__GFP_NOFAIL` allocation fed from the
+/// reserves. An allocation that succeeded after reclaim made progress
 /// ends the stall, however slow it was.
 pub fn lingers(alloc_ns: u64, linger_min_ns: u64, fruitless: bool) -> bool {
     alloc_ns >= linger_min_ns && fruitless
