@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build (or reuse) the test kernel of one flavour; print nothing on stdout but
-# the build directory when done.  Usage: scripts/build-kernel.sh [default|debug]
+# the build directory when done.  Usage: scripts/build-kernel.sh [FLAVOUR] (see nfw_fragments in common.sh)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -24,14 +24,16 @@ if [ -f "$kdir/.nfw-built" ] && [ -f "$kdir/arch/x86/boot/bzImage" ]; then
 fi
 
 # Unpack Debian's kernel source once per package version.
-ver=$(nfw_kernel_version)
+series=$(nfw_series "$flavour")
+tarball=$(nfw_source_tar "$flavour") || exit 1
+ver=$(nfw_kernel_version "$flavour")
 src=$NFW_CACHE/src/linux-$ver
 if [ ! -f "$src/.nfw-unpacked" ]; then
-	echo "kernel: unpacking linux-source-6.12 $ver" >&2
+	echo "kernel: unpacking linux-source-$series $ver" >&2
 	rm -rf "$src" "$src.tmp"
 	mkdir -p "$src.tmp"
-	tar -C "$src.tmp" -xf /usr/src/linux-source-6.12.tar.xz
-	mv "$src.tmp"/linux-source-6.12 "$src"
+	tar -C "$src.tmp" -xf "$tarball"
+	mv "$src.tmp/linux-source-$series" "$src"
 	rmdir "$src.tmp"
 	touch "$src/.nfw-unpacked"
 fi
@@ -47,17 +49,25 @@ if [ ! -f "$kdir/.nfw-configured" ]; then
 		"$kdir/.config" $(nfw_fragments "$flavour") >/dev/null
 	km olddefconfig >&2
 	km rustavailable >&2 || nfw_die "the kernel says Rust is not available (see above)"
-	# Every fragment line must have survived Kconfig's dependency resolution.
+	# Every fragment line must have survived Kconfig's dependency resolution
+	# (a later fragment's line for the same option overrides an earlier one's,
+	# as in merge_config.sh).
 	bad=0
+	declare -A want=()
 	for f in $(nfw_fragments "$flavour"); do
 		while IFS= read -r line; do
 			case "$line" in
-			CONFIG_*=*) grep -qxF "$line" "$kdir/.config" || { echo "kernel: config lost: $line" >&2; bad=1; } ;;
-			"# CONFIG_"*" is not set")
-				opt=${line#\# }; opt=${opt%% *}
-				! grep -q "^$opt=" "$kdir/.config" || { echo "kernel: config set but should not be: $opt" >&2; bad=1; } ;;
+			CONFIG_*=*) want[${line%%=*}]=$line ;;
+			"# CONFIG_"*" is not set") opt=${line#\# }; want[${opt%% *}]=$line ;;
 			esac
 		done <"$f"
+	done
+	for opt in "${!want[@]}"; do
+		line=${want[$opt]}
+		case "$line" in
+		CONFIG_*) grep -qxF "$line" "$kdir/.config" || { echo "kernel: config lost: $line" >&2; bad=1; } ;;
+		*) ! grep -q "^$opt=" "$kdir/.config" || { echo "kernel: config set but should not be: $opt" >&2; bad=1; } ;;
+		esac
 	done
 	[ "$bad" = 0 ] || nfw_die "config fragment not applied (missing dependencies?)"
 	touch "$kdir/.nfw-configured"

@@ -17,7 +17,7 @@ nfw_rust_lib_src() {
 
 # The make variables of a kernel build (and of module builds against it):
 # the Rust toolchain, plus the C compiler of the flavour (clang-19 through
-# LLVM=-19, or gcc-12 for the gcc flavour). Sets NFW_KMAKE_VARS.
+# LLVM=-19, or gcc-12). Sets NFW_KMAKE_VARS.
 nfw_kmake_vars() {
 	NFW_KMAKE_VARS=(
 		RUSTC=/usr/bin/rustc
@@ -32,13 +32,6 @@ nfw_kmake_vars() {
 	*) NFW_KMAKE_VARS+=(LLVM=-19) ;;
 	esac
 }
-# The C compiler of a flavour: clang (default, debug) or gcc.
-nfw_compiler() {
-	case "$1" in
-	gcc) echo gcc ;;
-	*) echo clang ;;
-	esac
-}
 # The make variables of an existing kernel tree, from its .config.
 nfw_kmake_vars_for_tree() {
 	if grep -q '^CONFIG_CC_IS_GCC=y' "$1/.config" 2>/dev/null; then
@@ -47,7 +40,6 @@ nfw_kmake_vars_for_tree() {
 		nfw_kmake_vars default
 	fi
 }
-nfw_kmake_vars default
 # bindgen (the kernel's and the module's) always needs libclang.
 export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
@@ -66,20 +58,58 @@ nfw_check_prereqs() {
 	command -v bindgen >/dev/null || nfw_die "bindgen not found: 'cargo install --locked bindgen-cli' (run 'make setup')"
 }
 
-# Kernel flavours: default (clang-19), debug (clang-19, lockdep, KASAN,
-# kmemleak), gcc (gcc-12, as distribution kernels are built: GCC emits the
-# slow path as __alloc_pages_slowpath.constprop.0).  Each is tinyconfig +
-# fragments.
+# Kernel flavours, each tinyconfig + fragments, cached apart:
+#   default  6.12, clang-19: the project's own kernel
+#   debug    6.12, clang-19, lockdep, KASAN, kmemleak
+#   gcc      6.12, gcc-12, as distribution kernels are built (GCC emits the
+#            slow path as __alloc_pages_slowpath.constprop.0)
+#   7.3      7.3, gcc-12: the series Debian ships with CONFIG_RUST=y
+NFW_FLAVOURS="default gcc 7.3 debug"
 nfw_fragments() {
 	case "$1" in
 	default | gcc) echo "$NFW_TOP/scripts/kernel.config" ;;
 	debug) echo "$NFW_TOP/scripts/kernel.config $NFW_TOP/scripts/kernel-debug.config" ;;
-	*) nfw_die "unknown kernel flavour '$1' (known: default, debug, gcc)" ;;
+	7.3) echo "$NFW_TOP/scripts/kernel.config $NFW_TOP/scripts/kernel-7.3.config" ;;
+	*) nfw_die "unknown kernel flavour '$1' (known: $NFW_FLAVOURS)" ;;
 	esac
 }
+# The C compiler of a flavour.
+nfw_compiler() {
+	case "$1" in
+	gcc | 7.3) echo gcc ;;
+	*) echo clang ;;
+	esac
+}
+# The kernel series (Debian's linux-source-SERIES package) of a flavour.
+nfw_series() {
+	case "$1" in
+	7.3) echo 7.3 ;;
+	*) echo 6.12 ;;
+	esac
+}
+# The Debian suite a series not installed on the host is fetched from.
+nfw_series_suite() {
+	case "$1" in
+	7.3) echo trixie-backports ;;
+	7.2) echo sid ;;
+	*) return 1 ;;
+	esac
+}
+# Path of the source tarball of a flavour's series (fetching it if needed).
+nfw_source_tar() {
+	bash "$NFW_TOP/scripts/fetch-source.sh" "$(nfw_series "$1")"
+}
 
+# The Debian package version of a flavour's kernel source.
 nfw_kernel_version() {
-	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+	local series
+	series=$(nfw_series "${1:-default}")
+	if [ "$series" = 6.12 ]; then
+		dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo unknown
+	else
+		nfw_source_tar "$1" >/dev/null || exit 1
+		cat "$NFW_CACHE/debs/linux-source-$series/version"
+	fi
 }
 
 # Bump when a change of scripts/build-kernel.sh changes what it produces
@@ -92,7 +122,7 @@ nfw_kdir() {
 	local flavour=$1 key f frags
 	frags=$(nfw_fragments "$flavour") || exit 1
 	key=$({
-		nfw_kernel_version
+		nfw_kernel_version "$flavour"
 		for f in $frags; do cat "$f"; done
 		echo "recipe $NFW_KERNEL_RECIPE"
 		/usr/bin/rustc --version 2>/dev/null
@@ -101,5 +131,8 @@ nfw_kdir() {
 		[ "$(nfw_compiler "$flavour")" = clang ] || gcc-12 --version 2>/dev/null | head -1
 		bindgen --version 2>/dev/null
 	} | sha256sum | cut -c1-12)
-	echo "$NFW_CACHE/kernel/$flavour-$(nfw_kernel_version | tr -c 'A-Za-z0-9.\n' '_')-$key"
+	echo "$NFW_CACHE/kernel/$flavour-$(nfw_kernel_version "$flavour" | tr -c 'A-Za-z0-9.\n' '_')-$key"
 }
+
+# The default flavour's make variables unless a script asks for another.
+nfw_kmake_vars default
