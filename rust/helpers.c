@@ -103,3 +103,15 @@ bool nfw_schedule_work(struct work_struct *work)
 {
 	return schedule_work(work);
 }
+
+void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
+			   nfw_kobj_store_t store)
+{
+	a->show = show;
+	a->store = store;
+}
+
+void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs)
+{
+	g->attrs = attrs;
+}

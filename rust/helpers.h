@@ -14,6 +14,9 @@ struct kernfs_node;
 struct module;
 struct work_struct;
 struct tracepoint;
+struct kobj_attribute;
+struct attribute;
+struct attribute_group;
 
 /*
  * current->pid and current->comm. Not read from Rust: bindgen (0.73 with
@@ -60,5 +63,18 @@ struct kernfs_node *nfw_sysfs_get_attr(struct kobject *kobj, const char *name);
 /* INIT_WORK() is a macro; schedule_work() a static inline. */
 void nfw_init_work(struct work_struct *work, void (*fn)(struct work_struct *));
 bool nfw_schedule_work(struct work_struct *work);
+
+/*
+ * Members C names the same on every kernel but Rust cannot: 6.12 has
+ * kobj_attribute.show/.store and attribute_group.attrs as plain members;
+ * 7.3 puts each in an anonymous union (or, with CONFIG_CFI, an anonymous
+ * struct) beside a const-taking variant (__SYSFS_FUNCTION_ALTERNATIVE).
+ */
+typedef ssize_t (*nfw_kobj_show_t)(struct kobject *, struct kobj_attribute *, char *);
+typedef ssize_t (*nfw_kobj_store_t)(struct kobject *, struct kobj_attribute *,
+				    const char *, size_t);
+void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
+			   nfw_kobj_store_t store);
+void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs);
 
 #endif

@@ -25,7 +25,6 @@ mod watchdog;
 module! {
     type: NofailWatchdog,
     name: "nofail_watchdog",
-    author: "nofail-watchdog developers",
     description: "Watchdog for __GFP_NOFAIL allocations stuck in the page allocator slow path",
     license: "GPL",
 }

@@ -5,7 +5,7 @@
 //! the same parser as the sysfs files; a bad value makes `insmod` fail with
 //! `-EINVAL`. `modinfo` lists each one with its description and default.
 //!
-//! The 6.12 `module!` macro has no parameters, so the `__param` and
+//! The 6.12 `module!` macro has no parameters (7.3 has, with other keys), so the `__param` and
 //! `.modinfo` entries are laid out here as `module_param_cb()` and
 //! `MODULE_PARM_DESC()` would (permissions 0: the run-time interface is
 //! `/sys/kernel/nofail_watchdog/`, not `parameters/`).
@@ -164,3 +164,11 @@ param!(BackoffMinMs);
 param!(BackoffMaxMs);
 param!(OomAfterMs);
 param!(OomIntervalMs);
+
+/// The module's `author` modinfo, laid out as `MODULE_AUTHOR()` would: the
+/// `module!` macro's key for it differs between kernels (see `sys::compat`).
+const AUTHOR: &[&str] = &["author=", "nofail-watchdog developers"];
+// `used(compiler)`: as the parameters' `.modinfo` strings above.
+#[link_section = ".modinfo"]
+#[used(compiler)]
+static AUTHOR_INFO: [u8; total_len(AUTHOR)] = concat(AUTHOR);

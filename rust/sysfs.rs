@@ -88,12 +88,15 @@ impl SysfsDir {
                 };
                 a.attr.name = name.as_ptr().cast();
                 a.attr.mode = mode;
-                a.show = Some(show);
-                a.store = if i < knobs::COUNT { Some(store) } else { None };
+                b::nfw_kobj_attr_set_ops(
+                    a,
+                    Some(show),
+                    if i < knobs::COUNT { Some(store) } else { None },
+                );
                 ptrs[i] = &mut a.attr;
             }
             ptrs[N] = core::ptr::null_mut();
-            (*GROUP.get()).attrs = ptrs.as_mut_ptr();
+            b::nfw_attr_group_set_attrs(GROUP.get(), ptrs.as_mut_ptr());
         }
         // SAFETY: `kernel_kobj` is the kernel's /sys/kernel kobject.
         let kobj = unsafe {

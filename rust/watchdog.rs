@@ -187,12 +187,12 @@ fn report(s: &Snapshot, elapsed_ms: u64, budget: &mut Budget) {
             STATS.reports.fetch_add(1, Ordering::Relaxed);
             pr_err!(
                 "INFO: task {}:{} stuck in page allocation for more than {} ms (kind={} order={} gfp={} retries={})\n",
-                s.comm,
+                format_args!("{}", s.comm),
                 s.pid,
                 elapsed_ms,
                 s.kind.as_str(),
                 s.order,
-                Gfp(s.gfp),
+                format_args!("{}", Gfp(s.gfp)),
                 s.rounds
             );
             if s.adopted {
@@ -242,9 +242,9 @@ fn report_kill(kill: &oom::Kill) {
     let s = &kill.stall;
     pr_err!(
         "triggered OOM kill for task {}:{} stuck {} ms in {} allocation: its out_of_memory() call was shown __GFP_FS\n",
-        s.comm,
+        format_args!("{}", s.comm),
         s.pid,
         stall::elapsed(kill.at_ns, s.start_ns) / stall::NSEC_PER_MSEC,
-        Gfp(s.gfp)
+        format_args!("{}", Gfp(s.gfp))
     );
 }

@@ -9,6 +9,15 @@ use crate::bindings as b;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 
+// Printing. 6.12's `pr_*!` format with `core::fmt::Display`; 7.3's wrap
+// every argument in `kernel::fmt::Adapter`, which needs the kernel's own
+// `kernel::fmt::Display` (implemented for primitives, `str` and
+// `core::fmt::Arguments`, not for our types). The module's own types are
+// therefore printed as `format_args!("{}", x)`, which both accept.
+//
+// `module!`. 6.12 takes `author: "..."`, 7.3 only `authors: [...]`; the
+// module states neither and emits its `author` modinfo itself (params.rs).
+
 /// The slow path under its plain name, then the names GCC gives its clones
 /// (`.constprop.N` when it specialises constant arguments, `.isra.N` when it
 /// changes how arguments are passed, `.part.N` for a split function). Every
@@ -26,7 +35,13 @@ pub(crate) const SLOWPATH_SYMBOLS: [&core::ffi::CStr; 7] = [
 
 /// `bool out_of_memory(struct oom_control *)`: a global function with the
 /// same prototype in 6.12 and 7.3, called with the C calling convention.
+#[cfg(not(nfw_test_absent_hook))]
 pub(crate) const OUT_OF_MEMORY: &core::ffi::CStr = c"out_of_memory";
+/// A test build (`NFW_TEST_ABSENT_HOOK=1`, `tests/guest/11-absent-hook.sh`)
+/// names a function no kernel has: the last hook registered is missing, so
+/// insmod must fail naming it and undo every earlier registration.
+#[cfg(nfw_test_absent_hook)]
+pub(crate) const OUT_OF_MEMORY: &core::ffi::CStr = c"nfw_absent_out_of_memory";
 
 /// The first integer argument of a call, at a probe on the function's
 /// entry (x86_64 SysV: `rdi`).
@@ -49,7 +64,7 @@ pub(crate) fn set_first_arg(regs: &mut b::pt_regs, v: usize) {
 /// `mm_vmscan_direct_reclaim_begin`, fired by `try_to_free_pages()` with
 /// the mask after `current_gfp_context()`.
 pub(crate) const RECLAIM_BEGIN: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_begin";
-/// `mm_vmscan_direct_reclaim_end(unsigned long nr_reclaimed)` (6.12, 7.3).
+/// `mm_vmscan_direct_reclaim_end`: the pages a round reclaimed.
 pub(crate) const RECLAIM_END: &core::ffi::CStr = c"mm_vmscan_direct_reclaim_end";
 
 /// What runs at each direct-reclaim round: in the reclaiming task, with
@@ -61,14 +76,24 @@ pub(crate) trait ReclaimRounds {
     fn end(nr_reclaimed: u64);
 }
 
-/// Probe of `mm_vmscan_direct_reclaim_begin`, 6.12:
-/// `TP_PROTO(int order, gfp_t gfp_flags)`. (7.x: `(gfp_t gfp_flags, int
-/// order, struct mem_cgroup *memcg)`.)
+// The tracepoint prototypes this tree declares (read off its header by
+// `nfw_bindings.h`) are ones the probes below are written for.
+const _: () = assert!(
+    b::NFW_RECLAIM_BEGIN_PROTO == 1 || b::NFW_RECLAIM_BEGIN_PROTO == 2,
+    "mm_vmscan_direct_reclaim_begin has a prototype this module does not know"
+);
+const _: () = assert!(
+    b::NFW_RECLAIM_END_PROTO == 1 || b::NFW_RECLAIM_END_PROTO == 2,
+    "mm_vmscan_direct_reclaim_end has a prototype this module does not know"
+);
+
+/// Probe of `mm_vmscan_direct_reclaim_begin` up to 6.12: `TP_PROTO(int
+/// order, gfp_t gfp_flags)` (`NFW_RECLAIM_BEGIN_PROTO == 1`).
 ///
 /// # Safety
 ///
 /// Called by the tracepoint with its arguments.
-unsafe extern "C" fn reclaim_begin_probe<R: ReclaimRounds>(
+unsafe extern "C" fn reclaim_begin_probe_order_gfp<R: ReclaimRounds>(
     _data: *mut c_void,
     order: c_int,
     gfp: c_uint,
@@ -76,15 +101,45 @@ unsafe extern "C" fn reclaim_begin_probe<R: ReclaimRounds>(
     R::begin(gfp, order);
 }
 
-/// Probe of `mm_vmscan_direct_reclaim_end`: `TP_PROTO(unsigned long
-/// nr_reclaimed)` (6.12, 7.3).
+/// Probe of `mm_vmscan_direct_reclaim_begin` in 7.3: `TP_PROTO(gfp_t
+/// gfp_flags, int order, struct mem_cgroup *memcg)`
+/// (`NFW_RECLAIM_BEGIN_PROTO == 2`).
 ///
 /// # Safety
 ///
 /// Called by the tracepoint with its arguments.
-unsafe extern "C" fn reclaim_end_probe<R: ReclaimRounds>(
+unsafe extern "C" fn reclaim_begin_probe_gfp_order_memcg<R: ReclaimRounds>(
+    _data: *mut c_void,
+    gfp: c_uint,
+    order: c_int,
+    _memcg: *mut c_void,
+) {
+    R::begin(gfp, order);
+}
+
+/// Probe of `mm_vmscan_direct_reclaim_end` up to 6.12: `TP_PROTO(unsigned
+/// long nr_reclaimed)` (`NFW_RECLAIM_END_PROTO == 1`).
+///
+/// # Safety
+///
+/// Called by the tracepoint with its arguments.
+unsafe extern "C" fn reclaim_end_probe_nr<R: ReclaimRounds>(
     _data: *mut c_void,
     nr_reclaimed: c_ulong,
+) {
+    R::end(nr_reclaimed as u64);
+}
+
+/// Probe of `mm_vmscan_direct_reclaim_end` in 7.3: `TP_PROTO(unsigned long
+/// nr_reclaimed, struct mem_cgroup *memcg)` (`NFW_RECLAIM_END_PROTO == 2`).
+///
+/// # Safety
+///
+/// Called by the tracepoint with its arguments.
+unsafe extern "C" fn reclaim_end_probe_nr_memcg<R: ReclaimRounds>(
+    _data: *mut c_void,
+    nr_reclaimed: c_ulong,
+    _memcg: *mut c_void,
 ) {
     R::end(nr_reclaimed as u64);
 }
@@ -92,14 +147,22 @@ unsafe extern "C" fn reclaim_end_probe<R: ReclaimRounds>(
 /// Attaches `R` to the reclaim-round tracepoints: (begin, end).
 pub(crate) fn attach_reclaim_rounds<R: ReclaimRounds>() -> Result<(TracepointProbe, TracepointProbe)>
 {
-    // SAFETY: the probes have these tracepoints' prototypes on this kernel
-    // (above) and `R` runs in any context they fire in (its contract).
-    let end =
-        unsafe { TracepointProbe::register(RECLAIM_END, reclaim_end_probe::<R> as *mut c_void) }?;
+    let begin_probe = if b::NFW_RECLAIM_BEGIN_PROTO == 1 {
+        reclaim_begin_probe_order_gfp::<R> as *mut c_void
+    } else {
+        reclaim_begin_probe_gfp_order_memcg::<R> as *mut c_void
+    };
+    let end_probe = if b::NFW_RECLAIM_END_PROTO == 1 {
+        reclaim_end_probe_nr::<R> as *mut c_void
+    } else {
+        reclaim_end_probe_nr_memcg::<R> as *mut c_void
+    };
+    // SAFETY: the probes have these tracepoints' prototypes on this tree
+    // (read off its header, checked above) and `R` runs in any context
+    // they fire in (its contract).
+    let end = unsafe { TracepointProbe::register(RECLAIM_END, end_probe) }?;
     // SAFETY: as above.
-    let begin = unsafe {
-        TracepointProbe::register(RECLAIM_BEGIN, reclaim_begin_probe::<R> as *mut c_void)
-    }?;
+    let begin = unsafe { TracepointProbe::register(RECLAIM_BEGIN, begin_probe) }?;
     Ok((begin, end))
 }
 
