@@ -53,13 +53,12 @@ mod chain;
 #[allow(dead_code)]
 #[path = "common/sysfs_dir.rs"]
 mod sysfs_dir;
-use chain::{Chain, Kind};
+use chain::{cond_resched, Chain, Kind};
 use sysfs_dir::{Dir, File, Group};
 
 module! {
     type: Bench,
     name: "nfw_bench",
-    author: "nofail-watchdog developers",
     description: "nofail-watchdog test: allocation micro-benchmarks and mass stalls",
     license: "GPL",
 }
@@ -93,12 +92,6 @@ mod gfp {
 fn now_ns() -> u64 {
     // SAFETY: `ktime_get_mono_fast_ns()` has no preconditions.
     unsafe { b::ktime_get_mono_fast_ns() }
-}
-
-/// Gives the CPU away if another task should run.
-fn cond_resched() {
-    // SAFETY: called from process context without spinlocks held.
-    unsafe { b::__cond_resched() };
 }
 
 /// What a fast-path batch allocates.

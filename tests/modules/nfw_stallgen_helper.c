@@ -17,6 +17,7 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/swap.h>
+#include "common/helpers.c"
 
 unsigned int nfw_stallgen_nofs_save(void);
 void nfw_stallgen_nofs_restore(unsigned int flags);
@@ -27,6 +28,7 @@ bool nfw_stallgen_current_is_kswapd(void);
 void nfw_stallgen_account_reclaimed(unsigned long pages);
 unsigned long nfw_stallgen_free_pages(void);
 void nfw_stallgen_zone_state(long *free, long *pcp, long *min, long *drift);
+void nfw_stallgen_current_comm(char *comm);
 
 unsigned int nfw_stallgen_nofs_save(void)
 {
@@ -145,4 +147,13 @@ int nfw_stallgen_prewarm_kworkers(unsigned int per_pool)
 		flush_work(&works[i]);
 	kfree(works);
 	return 0;
+}
+
+/*
+ * get_task_comm() is a macro; the kernel crate's bindings have what it
+ * expands to in 6.12 (__get_task_comm) but not in 7.3.
+ * comm: TASK_COMM_LEN bytes, filled NUL-padded, as get_task_comm() does. */
+void nfw_stallgen_current_comm(char *comm)
+{
+	strscpy_pad(comm, current->comm, TASK_COMM_LEN);
 }

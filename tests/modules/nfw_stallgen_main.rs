@@ -187,13 +187,12 @@ use kernel::{c_str, new_mutex};
 mod chain;
 #[path = "common/sysfs_dir.rs"]
 mod sysfs_dir;
-use chain::{Chain, Kind};
+use chain::{cond_resched, Chain, Kind};
 use sysfs_dir::{Dir, File, Group};
 
 module! {
     type: StallGen,
     name: "nfw_stallgen",
-    author: "nofail-watchdog developers",
     description: "nofail-watchdog test: livelocks __GFP_NOFAIL allocations on demand",
     license: "GPL",
 }
@@ -566,12 +565,6 @@ fn sleep_ms_killable(ms: u64) {
     unsafe { b::schedule_timeout_killable(ms_to_jiffies(ms)) };
 }
 
-/// Gives the CPU away if another task should run.
-fn cond_resched() {
-    // SAFETY: called from process context without spinlocks held.
-    unsafe { b::__cond_resched() };
-}
-
 /// Whether the current task has a fatal signal (SIGKILL) pending.
 fn fatal_signal_pending() -> bool {
     // SAFETY: a C function without preconditions.
@@ -586,16 +579,10 @@ impl Comm {
     /// The current task's command name.
     fn current() -> Comm {
         let mut buf = [0u8; 16];
-        // SAFETY: `buf` is writable for its 16 bytes and `get_current()` is the
-        // running task; `__get_task_comm()` copies under the task lock and
-        // NUL-terminates within `buf_size`.
-        unsafe {
-            b::__get_task_comm(
-                buf.as_mut_ptr().cast::<c_char>(),
-                buf.len(),
-                b::get_current(),
-            )
-        };
+        // SAFETY: `buf` is writable for its 16 bytes (TASK_COMM_LEN);
+        // `get_task_comm()` copies the running task's name into it,
+        // NUL-terminated.
+        unsafe { nfw_stallgen_current_comm(buf.as_mut_ptr().cast::<c_char>()) };
         Comm(buf)
     }
 }
@@ -622,6 +609,8 @@ extern "C" {
     /// Gives every per-CPU pool of `system_wq` and `system_highpri_wq` at
     /// least `per_pool` idle kworkers (`nfw_stallgen_helper.c`).
     fn nfw_stallgen_prewarm_kworkers(per_pool: u32) -> c_int;
+    /// `get_task_comm(comm, current)` (`nfw_stallgen_helper.c`).
+    fn nfw_stallgen_current_comm(comm: *mut c_char);
     /// `current_is_kswapd()` (`nfw_stallgen_helper.c`).
     fn nfw_stallgen_current_is_kswapd() -> bool;
     /// `mm_account_reclaimed_pages(pages)` (`nfw_stallgen_helper.c`).

@@ -11,7 +11,6 @@ use kernel::prelude::*;
 module! {
     type: TestLeak,
     name: "nfw_test_leak",
-    author: "nofail-watchdog developers",
     description: "nofail-watchdog test: leaks objects at load, for kmemleak",
     license: "GPL",
 }

@@ -10,7 +10,6 @@ use kernel::prelude::*;
 module! {
     type: TestWarn,
     name: "nfw_test_warn",
-    author: "nofail-watchdog developers",
     description: "nofail-watchdog test: triggers one WARN() at load",
     license: "GPL",
 }

@@ -6,14 +6,30 @@ use core::ptr;
 use kernel::bindings as b;
 use kernel::ffi::c_void;
 
+extern "C" {
+    /// `kmalloc()` (`common/helpers.c`).
+    fn nfw_common_kmalloc(size: usize, gfp: b::gfp_t) -> *mut c_void;
+    /// `kvmalloc()` (`common/helpers.c`).
+    fn nfw_common_kvmalloc(size: usize, gfp: b::gfp_t) -> *mut c_void;
+    /// `cond_resched()` (`common/helpers.c`).
+    fn nfw_common_cond_resched();
+}
+
+/// Gives the CPU away if another task should run.
+pub(crate) fn cond_resched() {
+    // SAFETY: called from process context without spinlocks held (as every
+    // caller in the test modules is).
+    unsafe { nfw_common_cond_resched() };
+}
+
 /// How the allocations of a [`Chain`] are made and freed.
 #[derive(Clone, Copy)]
 pub(crate) enum Kind {
     /// `alloc_pages(gfp, order)` / `__free_pages()`.
     Pages(u32),
-    /// `krealloc(NULL, size, gfp)` / `kfree()`.
+    /// `kmalloc(size, gfp)` / `kfree()`.
     Kmalloc(usize),
-    /// `kvrealloc(NULL, size, gfp)` / `kvfree()`.
+    /// `kvmalloc(size, gfp)` / `kvfree()`.
     Kvmalloc(usize),
 }
 
@@ -23,7 +39,7 @@ pub(crate) enum Kind {
 /// # Invariants
 ///
 /// `head` is null or an allocation of `kind` that we own (a `struct page` of
-/// order `n` for `Kind::Pages(n)`, else the pointer `krealloc()`/`kvrealloc()`
+/// order `n` for `Kind::Pages(n)`, else the pointer `kmalloc()`/`kvmalloc()`
 /// returned), whose first 8 bytes hold the previous allocation, in the same
 /// form, or null.
 pub(crate) struct Chain {
@@ -66,11 +82,11 @@ impl Chain {
             }
             Kind::Kmalloc(size) | Kind::Kvmalloc(size) => {
                 let p = if let Kind::Kmalloc(_) = self.kind {
-                    // SAFETY: `krealloc(NULL, ...)` is a plain allocation.
-                    unsafe { b::krealloc(ptr::null(), size, gfp) }
+                    // SAFETY: a plain allocation, with no precondition.
+                    unsafe { nfw_common_kmalloc(size, gfp) }
                 } else {
-                    // SAFETY: `kvrealloc(NULL, ...)` is a plain allocation.
-                    unsafe { b::kvrealloc(ptr::null(), size, gfp) }
+                    // SAFETY: as above.
+                    unsafe { nfw_common_kvmalloc(size, gfp) }
                 };
                 if p.is_null() {
                     return false;

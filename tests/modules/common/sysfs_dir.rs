@@ -18,6 +18,17 @@ pub(crate) type ShowFn =
 pub(crate) type StoreFn =
     unsafe extern "C" fn(*mut b::kobject, *mut b::kobj_attribute, *const c_char, usize) -> isize;
 
+extern "C" {
+    /// `a->show = show; a->store = store` (`common/helpers.c`).
+    fn nfw_common_kobj_attr_set_ops(
+        a: *mut b::kobj_attribute,
+        show: Option<ShowFn>,
+        store: Option<StoreFn>,
+    );
+    /// `g->attrs = attrs` (`common/helpers.c`).
+    fn nfw_common_attr_group_set_attrs(g: *mut b::attribute_group, attrs: *mut *mut b::attribute);
+}
+
 /// One file of a [`Dir`].
 pub(crate) struct File {
     /// Its name.
@@ -140,11 +151,13 @@ impl Dir {
                 let a = &mut (*t).attrs[i];
                 a.attr.name = f.name.as_char_ptr();
                 a.attr.mode = f.mode;
-                a.show = f.show;
-                a.store = f.store;
+                nfw_common_kobj_attr_set_ops(a, f.show, f.store);
                 (*t).list[i] = ptr::addr_of_mut!(a.attr);
             }
-            (*t).group.attrs = ptr::addr_of_mut!((*t).list).cast();
+            nfw_common_attr_group_set_attrs(
+                ptr::addr_of_mut!((*t).group),
+                ptr::addr_of_mut!((*t).list).cast(),
+            );
             ptr::addr_of!((*t).group)
         };
         // SAFETY: `kernel_kobj` is set up at boot and never changes; the name
