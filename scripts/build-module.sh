@@ -50,4 +50,14 @@ if [ -n "$tests" ] && [ -d "$NFW_TOP/tests/modules" ]; then
 	sync_src "$NFW_TOP/tests/modules" "$out/tests/"
 	[ -n "$clippy" ] && find "$out/tests/modules" -name '*.o' -delete
 	make -s -C "$kdir" M="$out/tests/modules" "${vars[@]}" "$target"
+	# The module built to name a hook point no kernel has (Kbuild,
+	# NFW_TEST_ABSENT_HOOK), installed beside the test modules.
+	if [ -z "$clippy" ] && [ "$target" = modules ]; then
+		ah=$out-absent-hook
+		mkdir -p "$ah"
+		rsync -a "$NFW_TOP/Kbuild" "$ah/"
+		sync_src "$NFW_TOP/rust" "$ah/"
+		make -s -C "$kdir" M="$ah" "${vars[@]}" NFW_TEST_ABSENT_HOOK=1 modules
+		cp "$ah/nofail_watchdog.ko" "$out/tests/modules/nfw_test_absent_hook.ko"
+	fi
 fi
