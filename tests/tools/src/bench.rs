@@ -440,6 +440,54 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
+/// How many samples a figure rests on, against how many its benchmark
+/// asked for. A figure short of its count is marked (`short` in the JSON,
+/// ": short" in the table): a p99 of 6 stalls where 24 were asked is the
+/// largest of 6, and must not read as the planned figure (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Samples {
+    /// Samples the figure rests on.
+    pub got: usize,
+    /// Samples asked for; `None` when the raw output does not say (that
+    /// boot did not run, or printed no count).
+    pub asked: Option<usize>,
+    /// What one sample is: "stalls", "rounds".
+    pub unit: &'static str,
+}
+
+impl Samples {
+    /// `got` samples of the `asked` (a raw figure) ones.
+    pub fn new(got: usize, asked: Option<f64>, unit: &'static str) -> Self {
+        let asked = asked
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .map(|a| a.round() as usize);
+        Samples { got, asked, unit }
+    }
+
+    /// Fewer samples than asked (`None`: nothing was asked).
+    pub fn short(&self) -> Option<bool> {
+        self.asked.map(|a| self.got < a)
+    }
+
+    /// Adds `samples`, `samples_asked`, `short` and `sample_unit` to `o`.
+    pub fn members(&self, o: Obj) -> Obj {
+        o.num("samples", Some(self.got as f64))
+            .num("samples_asked", self.asked.map(|a| a as f64))
+            .put("short", self.short().map_or(Json::Null, Json::Bool))
+            .put("sample_unit", Json::Str(self.unit.into()))
+    }
+
+    /// For the table: "6 of 24 stalls: short", "24 of 24 stalls", or
+    /// "6 stalls" when nothing was asked.
+    pub fn note(&self) -> String {
+        match self.asked {
+            Some(a) if self.got < a => format!("{} of {a} {}: short", self.got, self.unit),
+            Some(a) => format!("{} of {a} {}", self.got, self.unit),
+            None => format!("{} {}", self.got, self.unit),
+        }
+    }
+}
+
 /// A target check.
 struct Target {
     key: &'static str,
@@ -448,6 +496,8 @@ struct Target {
     shown: String,
     target: &'static str,
     met: Option<bool>,
+    /// The sample count behind the value, for figures with an asked count.
+    samples: Option<Samples>,
 }
 
 /// A ratio with its confidence interval, 3 decimals.
@@ -547,6 +597,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let fast_geo = geomean_rounds(&fast_series);
     let fastpath_ratio = median(&fast_geo);
     let fast_ci = median_ci95(&fast_geo);
+    let fast_n = Samples::new(fast_geo.len(), raw.last("rounds"), "rounds");
 
     // 2. Slow path.
     let mut slow_items = Obj::new();
@@ -563,17 +614,29 @@ pub fn report(raw: &Raw) -> (Json, String) {
     let slow_geo = geomean_rounds(&slow_series);
     let slowpath_ratio = median(&slow_geo);
     let slow_ci = median_ci95(&slow_geo);
+    let slow_n = Samples::new(slow_geo.len(), raw.last("slow_rounds"), "rounds");
     let cost = entry_cost(raw);
 
     // 3. Detection latency.
     let lat = raw.get("detect.latency_ms");
     let (d50, d99) = (percentile(lat, 50.0), percentile(lat, 99.0));
     let warn = raw.last("detect.stall_warn_ms");
+    let lat_n = Samples::new(lat.len(), raw.last("detect.samples_asked"), "stalls");
 
     // 4. Recovery.
     let rec = raw.get("recover.over_ms");
     let (r50, r99) = (percentile(rec, 50.0), percentile(rec, 99.0));
     let base_rec = raw.get("recover.baseline.recovered");
+    // Asked: rounds; got: the rounds that measured at least one stall.
+    let rec_n = Samples::new(
+        raw.get("recover.round_samples")
+            .iter()
+            .filter(|&&x| x > 0.0)
+            .count(),
+        raw.last("recover.rounds"),
+        "rounds",
+    );
+    let count = |k: &str| Some(raw.get(k).len() as f64);
 
     // 5. CPU burn.
     let off = raw.get("cpu.off_ticks");
@@ -592,6 +655,11 @@ pub fn report(raw: &Raw) -> (Json, String) {
         (secs > 0.0 && workers > 0.0 && n > 0).then(|| sum / hz / (secs * workers * n as f64))
     };
     let cpu_round_ratios: Vec<f64> = off.iter().zip(on).map(|(a, b)| a / b.max(1.0)).collect();
+    let cpu_n = Samples::new(
+        off.len().min(on.len()),
+        raw.last("cpu.rounds_asked"),
+        "rounds",
+    );
 
     // 7. Footprint.
     let mut tracking = Vec::new();
@@ -638,6 +706,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
             shown: with_ci(fastpath_ratio, fast_ci),
             target: "<= 1.01",
             met: verdict_le(fast_ci, 1.01),
+            samples: Some(fast_n),
         },
         Target {
             key: "slowpath_ratio",
@@ -646,18 +715,19 @@ pub fn report(raw: &Raw) -> (Json, String) {
             shown: with_ci(slowpath_ratio, slow_ci),
             target: "<= 1.03",
             met: verdict_le(slow_ci, 1.03),
+            samples: Some(slow_n),
         },
         Target {
             key: "detect_latency_p99_ms",
             label: format!(
-                "Detection latency beyond stall_warn_ms={} (p50 / p99, {} stalls)",
-                fmt_opt(warn, ""),
-                lat.len()
+                "Detection latency beyond stall_warn_ms={} (p50 / p99)",
+                fmt_opt(warn, "")
             ),
             value: d99,
             shown: format!("{} / {}", fmt_opt(d50, " ms"), fmt_opt(d99, " ms")),
             target: "p99 <= one scan interval (stall_warn_ms)",
             met: d99.zip(warn).map(|(p, w)| p <= w),
+            samples: Some(lat_n),
         },
         Target {
             key: "recovery_p99_ms",
@@ -670,6 +740,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
             shown: format!("{} / {}", fmt_opt(r50, " ms"), fmt_opt(r99, " ms")),
             target: "p99 <= 500 ms",
             met: r99.map(|p| p <= 500.0),
+            samples: Some(rec_n),
         },
         Target {
             key: "cpu_burn_reduction",
@@ -677,11 +748,16 @@ pub fn report(raw: &Raw) -> (Json, String) {
             value: cpu_reduction,
             shown: format!(
                 "{}{}x",
-                if cpu_lower_bound { ">= " } else { "" },
+                if cpu_lower_bound && cpu_reduction.is_some() {
+                    ">= "
+                } else {
+                    ""
+                },
                 fmt_opt(cpu_reduction.map(f64::round), "")
             ),
             target: ">= 10x",
             met: cpu_reduction.map(|r| r >= 10.0),
+            samples: Some(cpu_n),
         },
     ];
     targets.push(Target {
@@ -699,7 +775,13 @@ pub fn report(raw: &Raw) -> (Json, String) {
         ),
         target: "bounded",
         met: Some(bounded),
+        samples: None,
     });
+    // The figures short of their asked sample count, by target key.
+    let short: Vec<&Target> = targets
+        .iter()
+        .filter(|t| t.samples.and_then(|n| n.short()) == Some(true))
+        .collect();
 
     let machine = Obj::new()
         .put("host_cpu", Json::Str(t("machine.cpu")))
@@ -767,9 +849,16 @@ pub fn report(raw: &Raw) -> (Json, String) {
         .num("detect_latency_p99_ms", d99)
         .put(
             "detect",
-            Obj::new()
+            lat_n
+                .members(Obj::new())
                 .num("stall_warn_ms", warn)
                 .num("stalls", Some(lat.len() as f64))
+                .num("rounds", raw.last("detect.rounds"))
+                .num("rounds_formed", raw.last("detect.rounds_formed"))
+                .put(
+                    "round_start_avail_mb",
+                    Json::nums(raw.get("detect.round_avail_mb")),
+                )
                 .num("max_ms", sorted(lat).last().copied())
                 .put("latencies_ms", Json::nums(lat))
                 .done(),
@@ -778,10 +867,14 @@ pub fn report(raw: &Raw) -> (Json, String) {
         .num("recovery_p99_ms", r99)
         .put(
             "recovery",
-            Obj::new()
+            rec_n
+                .members(Obj::new())
                 .num("oom_after_ms", raw.last("recover.oom_after_ms"))
                 .num("stalls", Some(rec.len() as f64))
                 .num("rounds", raw.last("recover.rounds"))
+                .num("rounds_run", raw.last("recover.rounds_run"))
+                .num("rounds_unformed", count("recover.unformed"))
+                .num("rounds_kernel_first", count("recover.kernel_first"))
                 .num("max_ms", sorted(rec).last().copied())
                 .put("over_ms", Json::nums(rec))
                 .put(
@@ -796,6 +889,7 @@ pub fn report(raw: &Raw) -> (Json, String) {
                     "baseline_no_module",
                     Obj::new()
                         .num("rounds", Some(base_rec.len() as f64))
+                        .num("rounds_unformed", count("recover.baseline.unformed"))
                         .num(
                             "recovered_within_window",
                             Some(base_rec.iter().filter(|&&x| x != 0.0).count() as f64),
@@ -812,7 +906,9 @@ pub fn report(raw: &Raw) -> (Json, String) {
         .num("cpu_burn_reduction", cpu_reduction)
         .put(
             "cpu_burn",
-            Obj::new()
+            cpu_n
+                .members(Obj::new())
+                .num("rounds_run", raw.last("cpu.rounds_run"))
                 .put("reduction_is_lower_bound", Json::Bool(cpu_lower_bound))
                 .num("cpu_s_per_s_per_task_off", per_task(soff, off.len()))
                 .num("cpu_s_per_s_per_task_on", per_task(son, on.len()))
@@ -846,19 +942,24 @@ pub fn report(raw: &Raw) -> (Json, String) {
                 .done(),
         )
         .put(
+            "short_of_samples",
+            Json::Arr(short.iter().map(|t| Json::Str(t.key.into())).collect()),
+        )
+        .put(
             "targets",
             Json::Obj(
                 targets
                     .iter()
                     .map(|t| {
-                        (
-                            t.key.to_string(),
-                            Obj::new()
-                                .num("value", t.value)
-                                .put("target", Json::Str(t.target.into()))
-                                .put("met", t.met.map_or(Json::Null, Json::Bool))
-                                .done(),
-                        )
+                        let o = Obj::new()
+                            .num("value", t.value)
+                            .put("target", Json::Str(t.target.into()))
+                            .put("met", t.met.map_or(Json::Null, Json::Bool));
+                        let o = match t.samples {
+                            Some(n) => n.members(o),
+                            None => o,
+                        };
+                        (t.key.to_string(), o.done())
                     })
                     .collect(),
             ),
@@ -897,7 +998,32 @@ pub fn report(raw: &Raw) -> (Json, String) {
             (None, Some(_)) => "undecided (the 95% CI straddles the target, or < 6 rounds)",
             (m, _) => yn(m),
         };
-        let _ = writeln!(md, "| {} | {} | {} | {} |", t.label, t.shown, t.target, met);
+        let (shown, met) = match t.samples {
+            Some(n) if n.short() == Some(true) => (
+                format!("{} (**{}**)", t.shown, n.note()),
+                match t.value {
+                    Some(_) => format!("{met} (on a short sample)"),
+                    None => met.to_string(),
+                },
+            ),
+            // Nothing asked and nothing got: that boot did not run.
+            Some(n) if n.asked.is_some() || n.got > 0 => {
+                (format!("{} ({})", t.shown, n.note()), met.to_string())
+            }
+            _ => (t.shown.clone(), met.to_string()),
+        };
+        let _ = writeln!(md, "| {} | {shown} | {} | {met} |", t.label, t.target);
+    }
+    if !short.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n**Short of the asked sample count**: {}. These figures rest on fewer samples than the benchmark asked for (rounds whose premise did not form, or a boot cut short: see the raw output's `#` lines); read them as indicative only.",
+            short
+                .iter()
+                .filter_map(|t| Some(format!("`{}` ({})", t.key, t.samples?.note())))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let _ = writeln!(md);
     let _ = writeln!(
@@ -1108,6 +1234,114 @@ mod tests {
     }
 
     #[test]
+    fn samples_got_against_asked() {
+        let short = Samples::new(6, Some(24.0), "stalls");
+        assert_eq!(short.short(), Some(true));
+        assert_eq!(short.note(), "6 of 24 stalls: short");
+        let full = Samples::new(26, Some(24.0), "stalls");
+        assert_eq!(full.short(), Some(false));
+        assert_eq!(full.note(), "26 of 24 stalls");
+        // Nothing asked (that boot did not run): no verdict either way.
+        let unknown = Samples::new(3, None, "rounds");
+        assert_eq!(unknown.short(), None);
+        assert_eq!(unknown.note(), "3 rounds");
+        assert_eq!(Samples::new(0, Some(f64::NAN), "rounds").asked, None);
+        assert_eq!(
+            short.members(Obj::new()).done().render(),
+            "{\n  \"samples\": 6,\n  \"samples_asked\": 24,\n  \"short\": true,\n  \"sample_unit\": \"stalls\"\n}\n"
+        );
+        assert!(unknown
+            .members(Obj::new())
+            .done()
+            .render()
+            .contains("\"short\": null"));
+    }
+
+    /// Member `path` (keys separated by '/') of a JSON object.
+    fn at(j: &Json, path: &str) -> Option<Json> {
+        path.split('/').try_fold(j.clone(), |j, k| match j {
+            Json::Obj(kv) => kv.into_iter().find(|(n, _)| n == k).map(|(_, v)| v),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn short_figures_are_marked() {
+        // Issue 13: the first detection round's 6 stalls, none after; 7 of
+        // the 10 recovery rounds measured; every CPU round measured.
+        let mut text = String::from(
+            "NFWB detect.stall_warn_ms 1000\nNFWB detect.samples_asked 24\n\
+             NFWB detect.rounds 10\nNFWB detect.rounds_formed 1\n\
+             NFWB recover.oom_after_ms 2000\nNFWB recover.rounds 10\n\
+             NFWB cpu.rounds_asked 4\nNFWB cpu.seconds 3\nNFWB cpu.workers 2\n",
+        );
+        for l in [3, 5, 8, 12, 20, 28] {
+            text += &format!("NFWB detect.latency_ms {l}\n");
+        }
+        for r in 0..10 {
+            let n = if r % 3 == 2 { 0 } else { 2 };
+            text += &format!("NFWB recover.round_samples {n}\n");
+            for _ in 0..n {
+                text += "NFWB recover.over_ms 40\n";
+            }
+        }
+        text +=
+            "NFWB recover.unformed 1\nNFWB recover.kernel_first 1\nNFWB recover.kernel_first 1\n";
+        for _ in 0..4 {
+            text += "NFWB cpu.off_ticks 400\nNFWB cpu.on_ticks 3\n";
+        }
+        let mut raw = Raw::default();
+        raw.parse(&text);
+        let (json, md) = report(&raw);
+        let num = |p: &str| at(&json, p);
+        assert_eq!(num("detect_latency_p99_ms"), Some(Json::Num(28.0)));
+        for p in ["targets/detect_latency_p99_ms", "detect"] {
+            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(6.0)), "{p}");
+            assert_eq!(num(&format!("{p}/samples_asked")), Some(Json::Num(24.0)));
+            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(true)));
+        }
+        assert_eq!(num("detect/rounds_formed"), Some(Json::Num(1.0)));
+        for p in ["targets/recovery_p99_ms", "recovery"] {
+            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(7.0)), "{p}");
+            assert_eq!(num(&format!("{p}/samples_asked")), Some(Json::Num(10.0)));
+            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(true)));
+            assert_eq!(
+                num(&format!("{p}/sample_unit")),
+                Some(Json::Str("rounds".into()))
+            );
+        }
+        assert_eq!(num("recovery/rounds_unformed"), Some(Json::Num(1.0)));
+        assert_eq!(num("recovery/rounds_kernel_first"), Some(Json::Num(2.0)));
+        for p in ["targets/cpu_burn_reduction", "cpu_burn"] {
+            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(4.0)), "{p}");
+            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(false)));
+        }
+        // No fast-path boot: nothing asked, nothing short.
+        assert_eq!(num("targets/fastpath_ratio/short"), Some(Json::Null));
+        assert!(md.contains("| n/a | <= 1.01 | n/a |"), "{md}");
+        assert_eq!(
+            num("short_of_samples"),
+            Some(Json::Arr(vec![
+                Json::Str("detect_latency_p99_ms".into()),
+                Json::Str("recovery_p99_ms".into())
+            ]))
+        );
+        assert!(
+            md.contains("| 8 ms / 28 ms (**6 of 24 stalls: short**) |"),
+            "{md}"
+        );
+        assert!(md.contains("| yes (on a short sample) |"));
+        assert!(md.contains("(**7 of 10 rounds: short**)"));
+        assert!(
+            md.contains("| 133x (4 of 4 rounds) | >= 10x | yes |"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "**Short of the asked sample count**: `detect_latency_p99_ms` (6 of 24 stalls: short), `recovery_p99_ms` (7 of 10 rounds: short)."
+        ));
+    }
+
+    #[test]
     fn report_keys_and_targets() {
         let mut raw = Raw::default();
         let mut text = String::new();
@@ -1130,6 +1364,7 @@ mod tests {
             );
         }
         text += "NFWB detect.stall_warn_ms 1000\nNFWB recover.oom_after_ms 2000\n";
+        text += "NFWB detect.samples_asked 24\nNFWB cpu.rounds_asked 10\n";
         text += "NFWB recover.baseline.recovered 0\nNFWB recover.baseline.recovered 0\n";
         text += "NFWB cpu.seconds 3\nNFWB cpu.workers 2\n";
         text += "NFWB base.earlyoom.stall_detected 1\nNFWB base.earlyoom.fp_kills 1\nNFWS base.earlyoom.fp_killed hog(5)\n";
@@ -1172,5 +1407,10 @@ mod tests {
         assert!(md.contains("| <= 1.01 | yes |"), "{md}");
         assert!(md.contains("| <= 1.03 | no |"));
         assert!(md.contains("p99 <= 500 ms | no |"));
+        // As many samples as asked: counted, not marked.
+        assert!(md.contains("| 12 ms / 24 ms (24 of 24 stalls) |"), "{md}");
+        assert!(md.contains("(10 of 10 rounds) | >= 10x |"));
+        assert!(!md.contains("short"), "{md}");
+        assert_eq!(get("short_of_samples"), Some(Json::Arr(vec![])));
     }
 }
