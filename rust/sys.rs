@@ -187,18 +187,21 @@ impl Kretprobe {
                 }
             }
         }
-        pr_err!(
-            "hook point {} not found on this kernel (tried {} names: {}{}): error {}\n",
-            symbols.first().map_or("?", |s| name_str(s)),
-            symbols.len(),
-            symbols.first().map_or("?", |s| name_str(s)),
-            if symbols.len() > 1 {
-                " and its compiler clones"
-            } else {
-                ""
-            },
-            last
-        );
+        let first = symbols.first().map_or("?", |s| name_str(s));
+        if symbols.len() > 1 {
+            pr_err!(
+                "hook point {} not found on this kernel (nor {} compiler clones of it): error {}\n",
+                first,
+                symbols.len() - 1,
+                last
+            );
+        } else {
+            pr_err!(
+                "hook point {} not found on this kernel: error {}\n",
+                first,
+                last
+            );
+        }
         Err(Error::from_errno(last))
     }
 

@@ -1,6 +1,7 @@
 #!/bin/sh
-# The guest is sane: /proc and /sys mounted, a 6.12 kernel booted with the
-# harness's command line, and both CPUs online.
+# The guest is sane: /proc and /sys mounted, the flavour's kernel booted
+# (the release its tree built) with the harness's command line, and both
+# CPUs online.
 # nfw-qemu: --smp 2
 # nfw-timeout: 120
 . "$(dirname "$0")/lib.sh"
@@ -13,10 +14,10 @@ grep -q ' /dev devtmpfs ' /proc/mounts || nfw_fail "/dev is not devtmpfs"
 grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || nfw_fail "debugfs is not mounted"
 
 rel=$(uname -r)
-case "$rel" in
-6.12.*) nfw_log "kernel $rel" ;;
-*) nfw_fail "uname -r is '$rel', expected 6.12.x" ;;
-esac
+[ -n "${NFW_KERNEL_RELEASE:-}" ] || nfw_fail "NFW_KERNEL_RELEASE not set by qemu/run"
+[ "$rel" = "$NFW_KERNEL_RELEASE" ] ||
+	nfw_fail "uname -r is '$rel', expected '$NFW_KERNEL_RELEASE' (flavour $NFW_KERNEL)"
+nfw_log "kernel $rel (flavour $NFW_KERNEL)"
 
 cmdline=$(cat /proc/cmdline)
 nfw_log "cmdline: $cmdline"
