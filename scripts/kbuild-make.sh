@@ -8,6 +8,9 @@
 #
 # - clang-built trees (CONFIG_CC_IS_CLANG): LLVM=-<major> if clang-<major> is
 #   installed (Debian), else LLVM=1;
+# - GCC-built trees (CONFIG_CC_IS_GCC, as distribution kernels are):
+#   CC=gcc-<major> if that is installed, else the default gcc; the module's
+#   own bindgen step still needs libclang (the newest /usr/lib/llvm-N);
 # - RUSTC: the first of $RUSTC, /usr/bin/rustc, rustc on PATH,
 #   ~/.cargo/bin/rustc whose `--version` is the tree's
 #   CONFIG_RUSTC_VERSION_TEXT (Rust metadata only links with the very
@@ -44,6 +47,22 @@ if grep -q '^CONFIG_CC_IS_CLANG=y' "$cfg"; then
 	set -- "${args[@]}"
 	if [ -z "${LIBCLANG_PATH:-}" ] && [ -d "/usr/lib/llvm-$major/lib" ]; then
 		export LIBCLANG_PATH=/usr/lib/llvm-$major/lib
+	fi
+fi
+
+if grep -q '^CONFIG_CC_IS_GCC=y' "$cfg"; then
+	major=$(( $(conf CONFIG_GCC_VERSION) / 10000 ))
+	if [ -z "${CC:-}" ] && command -v "gcc-$major" >/dev/null; then
+		vars+=("CC=gcc-$major")
+		args=()
+		for a in "$@"; do
+			case "$a" in CC=*) ;; *) args+=("$a") ;; esac
+		done
+		set -- "${args[@]}"
+	fi
+	if [ -z "${LIBCLANG_PATH:-}" ]; then
+		d=$(ls -d /usr/lib/llvm-*/lib 2>/dev/null | sort -V | tail -n 1)
+		[ -n "$d" ] && export LIBCLANG_PATH=$d
 	fi
 fi
 
