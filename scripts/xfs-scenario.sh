@@ -112,6 +112,18 @@ xfs_phase() {
 	# with the workers' memory in place before the hog, the same load ran
 	# with sub-second stalls: reclaim kept up).
 	echo 3 >/proc/sys/vm/drop_caches
+	# Two small spare victims (2 MiB, oom_score_adj 1000), chosen first by
+	# any OOM kill: when the kernel's own OOM killer (a worker's page fault
+	# or fork, which has __GFP_FS) has killed every worker while
+	# nfw-fsload, protected, is still forking the rest, its next fork would
+	# find nothing eligible and the kernel would panic ("System is
+	# deadlocked on memory": seen once on 7.3, where the squeeze OOM-kills
+	# workers at their start).
+	# Started before the hog, which is sized after them.
+	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
+	_spare1=$NFW_HOG_PID
+	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
+	_spare2=$NFW_HOG_PID
 	# The boot's size, unless the kernel now keeps more for itself (slab
 	# grown in an earlier phase; on the debug kernel, kmemleak and KASAN):
 	# a hog larger than MemAvailable would leave nothing for the shell's
@@ -155,6 +167,8 @@ xfs_phase() {
 	wait "$_load"
 	_load_rc=$?
 	nfw_stop_hog "$_hog"
+	nfw_stop_hog "$_spare1"
+	nfw_stop_hog "$_spare2"
 	touch /tmp/xfs-hb.stop
 	wait "$_hb"
 	_psi1=$(sed -n 's/^full .*total=\([0-9]*\)$/\1/p' /proc/pressure/memory 2>/dev/null)
@@ -179,6 +193,7 @@ xfs_phase() {
 		echo "heartbeat_gap_ms=$(( $(tr -d ' ' </tmp/xfs-$_name.gap) * 10 ))"
 		[ -n "$_psi0" ] && [ -n "$_psi1" ] && echo "psi_full_ms=$(( (_psi1 - _psi0) / 1000 ))"
 		echo "kernel_oom_kills=$(grep -c 'Out of memory: Killed process' "$_dm")"
+		echo "spares_killed=$(grep -c 'Out of memory: Killed process [0-9]* (nfw-spare)' "$_dm")"
 		echo "oom_invokers=$(sed -n 's/.*\] \(.*\) invoked oom-killer: gfp_mask=[^(]*(\([^)]*\)).*/\1[\2]/p' "$_dm" | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }')"
 		echo "first_oom_kill_s=$(awk -v t0="$_t0" '/Out of memory: Killed process/ { sub(/^[^[]*\[ */, ""); printf "%.1f", $1 - t0 / 100; exit }' "$_dm")"
 	} >"$_res"
