@@ -1,6 +1,6 @@
 # nofail-watchdog: top-level entry points.  `make help` lists them.
 #
-#   KERNEL=default|debug|gcc   which cached test kernel to build against
+#   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (README, "Kernels")
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
@@ -13,13 +13,13 @@ KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
 PREFIX ?= /usr/local
 
 .PHONY: all module setup kernel test-modules tools check rust-analyzer print-kdir \
-	test test-debug test-long run bench clean help modules_install install
+	test test-core test-matrix test-debug test-long run bench clean help modules_install install
 
 all: module
 
 help:
 	@echo 'make setup          install every package the project needs (idempotent)'
-	@echo 'make kernel         build or reuse the cached test kernel (KERNEL=default|debug|gcc)'
+	@echo 'make kernel         build or reuse the cached test kernel (KERNEL=default|gcc|7.3|debug)'
 	@echo 'make / make module  build nofail_watchdog.ko (KDIR=... for another kernel tree)'
 	@echo 'make test-modules   build the test-only modules'
 	@echo 'make tools          build the guest-side helper programs'
@@ -27,6 +27,8 @@ help:
 	@echo 'make install        modules_install, plus nfwctl into $$(INSTALL_MOD_PATH)$$(PREFIX)/bin'
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
+	@echo 'make test-core      the tests that prove the module on a kernel (tests/core-tests), KERNEL=...'
+	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1)'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
 	@echo 'make test-long      the long stress tests (1000 load/unload cycles under stall)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
@@ -71,6 +73,17 @@ test: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel $(KERNEL)
+
+# The tests of tests/core-tests on one flavour: what CI runs on the
+# flavours other than the default.
+test-core: setup
+	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
+	@bash scripts/build-tools.sh
+	@bash tests/run-tests --kernel $(KERNEL) $$(grep -Ev '^#|^$$' tests/core-tests)
+
+# Every flavour (or FLAVOURS="gcc 7.3"), built and tested, one table.
+test-matrix: setup
+	@bash scripts/test-matrix.sh $(if $(CORE),--core) $(FLAVOURS)
 
 # The whole guest suite on the debug kernel flavour. Not part of `make test`:
 # a cold debug kernel build plus the slower suite does not fit the CI budget
