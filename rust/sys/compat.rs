@@ -2,7 +2,13 @@
 
 //! Everything that differs between the kernels the module supports, in one
 //! place (part of the raw layer, `sys`). Each item names the kernel
-//! versions on each side.
+//! versions on each side. Nothing here is chosen by a version number: what
+//! differs is read off the tree the module is built against (tracepoint
+//! prototypes: `nfw_bindings.h`), or avoided by a form every supported
+//! kernel accepts. Elsewhere only `helpers.c` has a part in it: it sets the
+//! sysfs members 7.3 moved into anonymous unions (`kobj_attribute.show`,
+//! `.store`, `attribute_group.attrs`), which C names the same on both.
+//! `docs/kernels.md` lists every difference.
 
 use super::TracepointProbe;
 use crate::bindings as b;
