@@ -14,7 +14,13 @@
     unreachable_pub,
     unsafe_op_in_unsafe_fn,
     clippy::all,
-    clippy::undocumented_unsafe_blocks
+    clippy::undocumented_unsafe_blocks,
+    // Beyond clippy::all: what 7.3's kernel Makefile adds to its lints.
+    clippy::cast_lossless,
+    clippy::ptr_as_ptr,
+    clippy::ptr_cast_constness,
+    clippy::as_underscore,
+    clippy::ref_as_ptr
 )]
 
 use kernel::ffi;

@@ -104,7 +104,7 @@ static WORK: KernelCell<b::work_struct> = KernelCell::new(
 pub(crate) fn attach(dir: *mut b::kobject, module: *mut b::module) {
     // SAFETY: `dir` is our live sysfs directory; the helper returns a
     // referenced node or null, released in `detach`.
-    let node = unsafe { b::nfw_sysfs_get_attr(dir, c"events".as_ptr().cast()) };
+    let node = unsafe { b::nfw_sysfs_get_attr(dir, crate::sys::cstr_ptr(c"events")) };
     // SAFETY: `module` is this module, whose kobject lives until after our
     // exit function returned.
     let kobj = unsafe { b::nfw_module_kobj(module) };

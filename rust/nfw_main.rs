@@ -100,7 +100,7 @@ impl kernel::Module for NofailWatchdog {
             sys::Kretprobe::register::<hooks::SlowPath>(&compat::SLOWPATH_SYMBOLS, MAXACTIVE)?,
             GFP_KERNEL,
         )?;
-        PROBE.store(&*probe as *const _ as *mut _, Ordering::Release);
+        PROBE.store(core::ptr::from_ref(&*probe).cast_mut(), Ordering::Release);
         let slowpath = probe.symbol();
         m.probe = Some(probe);
 

@@ -14,7 +14,6 @@ use crate::bindings as b;
 use crate::config;
 use crate::logic::fmtbuf::FmtBuf;
 use crate::logic::knobs::{self, Knob};
-use core::ffi::CStr;
 use kernel::ffi::{c_char, c_int, c_void};
 
 /// A `struct kernel_param` in the `__param` section.
@@ -58,7 +57,7 @@ unsafe extern "C" fn param_set(val: *const c_char, kp: *const b::kernel_param) -
         return -(kernel::bindings::EINVAL as c_int);
     }
     // SAFETY: the kernel passes a NUL terminated value string.
-    let input = unsafe { CStr::from_ptr(val.cast()) }.to_bytes();
+    let input = unsafe { crate::sys::cstr_from_ptr(val.cast()) }.to_bytes();
     match config::set(k, input) {
         Ok(_) => 0,
         Err(_) => {
@@ -138,7 +137,7 @@ macro_rules! param {
             #[link_section = "__param"]
             #[used(compiler)]
             static P: Param = Param(b::kernel_param {
-                name: config::CNAMES[K as usize].as_ptr().cast(),
+                name: crate::sys::cstr_ptr(config::CNAMES[K as usize]),
                 mod_: core::ptr::null_mut(),
                 ops: &OPS.0,
                 perm: 0,

@@ -15,6 +15,27 @@ use core::ffi::CStr;
 use kernel::bindings as kb;
 use kernel::prelude::*;
 
+/// A C string as the kernel's `const char *`. `c_char` is `u8` in the
+/// kernel (6.12, 7.3), so its bytes go as they are; 7.3's clippy forbids
+/// `CStr::as_ptr`, whose `c_char` is signed on other targets.
+pub(crate) const fn cstr_ptr(s: &CStr) -> *const kernel::ffi::c_char {
+    s.to_bytes_with_nul().as_ptr()
+}
+
+/// The C string at `p`.
+///
+/// # Safety
+///
+/// `p` points to a NUL-terminated string that stays valid and unchanged
+/// for `'a`.
+// 7.3's clippy asks for `CStrExt::from_char_ptr`, which 6.12 lacks; the
+// sign mismatch it guards against cannot happen here (`c_char` is `u8`).
+#[allow(clippy::disallowed_methods)]
+pub(crate) unsafe fn cstr_from_ptr<'a>(p: *const kernel::ffi::c_char) -> &'a CStr {
+    // SAFETY: by the caller's contract.
+    unsafe { CStr::from_ptr(p.cast()) }
+}
+
 /// Monotonic time in nanoseconds; safe in any context, including NMI.
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: `ktime_get_mono_fast_ns` has no preconditions and is NMI-safe.
@@ -208,7 +229,7 @@ impl Kretprobe {
     fn register_one<H: KretprobeHandler>(symbol: &'static CStr, maxactive: i32) -> Result<Self> {
         let rp = b::kretprobe {
             kp: b::kprobe {
-                symbol_name: symbol.as_ptr().cast(),
+                symbol_name: cstr_ptr(symbol),
                 ..Default::default()
             },
             entry_handler: Some(entry_trampoline::<H>),
@@ -344,7 +365,7 @@ unsafe extern "C" fn tracepoint_match(tp: *mut b::tracepoint, priv_: *mut kernel
         return;
     }
     // SAFETY: as above, NUL terminated.
-    if unsafe { CStr::from_ptr(name.cast()) } == search.name {
+    if unsafe { cstr_from_ptr(name.cast()) } == search.name {
         search.found = tp;
     }
 }
@@ -371,7 +392,7 @@ impl TracepointProbe {
         unsafe {
             b::for_each_kernel_tracepoint(
                 Some(tracepoint_match),
-                (&mut search as *mut TracepointSearch).cast(),
+                core::ptr::from_mut(&mut search).cast(),
             )
         };
         if search.found.is_null() {
@@ -448,7 +469,7 @@ unsafe extern "C" fn shrinker_count<C: ShrinkerCallbacks>(
     _s: *mut b::shrinker,
     _sc: *mut b::shrink_control,
 ) -> kernel::ffi::c_ulong {
-    C::count() as _
+    C::count() as kernel::ffi::c_ulong
 }
 
 /// `shrinker::scan_objects`.
@@ -460,7 +481,7 @@ unsafe extern "C" fn shrinker_scan<C: ShrinkerCallbacks>(
     _s: *mut b::shrinker,
     _sc: *mut b::shrink_control,
 ) -> kernel::ffi::c_ulong {
-    C::scan() as _
+    C::scan() as kernel::ffi::c_ulong
 }
 
 impl Shrinker {
@@ -468,7 +489,7 @@ impl Shrinker {
     /// as it is, not scaled by reclaim priority).
     pub(crate) fn register<C: ShrinkerCallbacks>(name: &'static CStr) -> Result<Self> {
         // SAFETY: a "%s" format with a NUL terminated argument.
-        let s = unsafe { b::shrinker_alloc(0, c"%s".as_ptr().cast(), name.as_ptr()) };
+        let s = unsafe { b::shrinker_alloc(0, cstr_ptr(c"%s"), cstr_ptr(name)) };
         if s.is_null() {
             pr_err!("cannot allocate shrinker {}\n", name_str(name));
             return Err(ENOMEM);
@@ -504,7 +525,7 @@ pub(crate) fn backoff_sleep(ms: u32, stop: &'static core::sync::atomic::AtomicBo
     // SAFETY: only called from a sleepable context (a shrinker's scan, in
     // the reclaiming task) holding none of our locks; `stop` is a static
     // `AtomicBool`, which has the layout of a C `bool`.
-    unsafe { b::nfw_backoff_sleep(ms_to_jiffies(ms) as _, stop.as_ptr()) };
+    unsafe { b::nfw_backoff_sleep(ms_to_jiffies(ms) as kernel::ffi::c_long, stop.as_ptr()) };
 }
 
 /// Ends every [`backoff_sleep`] in progress.
@@ -544,7 +565,7 @@ pub(crate) fn show_task_stack(pid: i32, addr: usize) {
         return;
     }
     // SAFETY: `p` is a referenced pid; `get_pid_task` returns a referenced task or NULL.
-    let t = unsafe { b::get_pid_task(p, b::NFW_PIDTYPE_PID as _) };
+    let t = unsafe { b::get_pid_task(p, b::NFW_PIDTYPE_PID as b::pid_type) };
     // SAFETY: drop the pid reference taken above.
     unsafe { b::put_pid(p) };
     if t.is_null() {
@@ -587,7 +608,7 @@ pub(crate) fn should_stop() -> bool {
 /// Sleeps interruptibly for up to `jiffies` (woken early by [`Kthread::wake`] or a stop).
 pub(crate) fn sleep_interruptible(jiffies: i64) {
     // SAFETY: process context, no locks held.
-    unsafe { kb::schedule_timeout_interruptible(jiffies as _) };
+    unsafe { kb::schedule_timeout_interruptible(jiffies as kernel::ffi::c_long) };
 }
 
 /// The thread function of [`Kthread`].
@@ -612,8 +633,8 @@ impl Kthread {
                 Some(kthread_trampoline::<T>),
                 core::ptr::null_mut(),
                 kb::NUMA_NO_NODE,
-                c"%s".as_ptr().cast::<kernel::ffi::c_char>(),
-                name.as_ptr().cast::<kernel::ffi::c_char>(),
+                cstr_ptr(c"%s"),
+                cstr_ptr(name),
             )
         };
         // SAFETY: `IS_ERR`/`PTR_ERR` only look at the pointer value.
@@ -663,8 +684,8 @@ impl Drop for Kthread {
 pub(crate) fn panic(msg: &[u8]) -> ! {
     let msg = match msg.iter().position(|&c| c == 0) {
         Some(_) => msg.as_ptr(),
-        None => c"nofail_watchdog: stall".as_ptr().cast(),
+        None => cstr_ptr(c"nofail_watchdog: stall"),
     };
     // SAFETY: a "%s" format with a NUL terminated string.
-    unsafe { b::panic(c"%s".as_ptr().cast(), msg) }
+    unsafe { b::panic(cstr_ptr(c"%s"), msg) }
 }

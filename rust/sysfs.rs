@@ -86,7 +86,7 @@ impl SysfsDir {
                     let (_, n, m) = INFOS[i - knobs::COUNT];
                     (n, m)
                 };
-                a.attr.name = name.as_ptr().cast();
+                a.attr.name = sys::cstr_ptr(name);
                 a.attr.mode = mode;
                 b::nfw_kobj_attr_set_ops(
                     a,
@@ -99,9 +99,8 @@ impl SysfsDir {
             b::nfw_attr_group_set_attrs(GROUP.get(), ptrs.as_mut_ptr());
         }
         // SAFETY: `kernel_kobj` is the kernel's /sys/kernel kobject.
-        let kobj = unsafe {
-            b::kobject_create_and_add(c"nofail_watchdog".as_ptr().cast(), b::kernel_kobj)
-        };
+        let kobj =
+            unsafe { b::kobject_create_and_add(sys::cstr_ptr(c"nofail_watchdog"), b::kernel_kobj) };
         if kobj.is_null() {
             return Err(ENOMEM);
         }

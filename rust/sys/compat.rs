@@ -64,7 +64,7 @@ pub(crate) fn return_value(regs: &b::pt_regs) -> usize {
 
 /// Replaces the first integer argument of a call at its entry.
 pub(crate) fn set_first_arg(regs: &mut b::pt_regs, v: usize) {
-    regs.di = v as _;
+    regs.di = v as c_ulong;
 }
 
 /// `mm_vmscan_direct_reclaim_begin`, fired by `try_to_free_pages()` with
