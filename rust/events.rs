@@ -20,15 +20,16 @@
 //! Rate limits: see [`crate::logic::events`]. The ring keeps the last
 //! [`LEN`] events.
 
-use crate::bindings as b;
 use crate::logic::events::{self as ev, Event, EventKind, RateLimit};
 use crate::logic::fmtbuf::{newest_that_fit, Count, FmtBuf};
 use crate::logic::stall::{self, Policy};
-use crate::sys::{Comm, KernelCell};
+use crate::sys::uevent::ModuleKobj;
+use crate::sys::workqueue::{Work, WorkItem};
+use crate::sys::{Comm, FileNode, Published, SysfsDir};
 use crate::track::{self, Snapshot};
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering};
-use kernel::ffi::c_char;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use kernel::prelude::*;
 
 /// Events kept for readers of `events` and for the uevent work.
 const LEN: usize = 32;
@@ -85,51 +86,34 @@ static UEVENTS_FAILED: AtomicU64 = AtomicU64::new(0);
 /// sleep has been announced (watchdog thread only).
 static BACKOFF_SEEN: [AtomicU32; track::CAPACITY] = [const { AtomicU32::new(0) }; track::CAPACITY];
 
-/// The `events` attribute's kernfs node (referenced), or null.
-static NODE: AtomicPtr<b::kernfs_node> = AtomicPtr::new(core::ptr::null_mut());
-/// `/sys/module/nofail_watchdog`, or null.
-static MODULE_KOBJ: AtomicPtr<b::kobject> = AtomicPtr::new(core::ptr::null_mut());
-/// Set once [`WORK`] is initialised, cleared at unload.
-static READY: AtomicBool = AtomicBool::new(false);
-static WORK: KernelCell<b::work_struct> = KernelCell::new(
-    // SAFETY: all-zero is a valid (not yet initialised) work_struct; it is
-    // initialised with INIT_WORK before use.
-    unsafe { core::mem::zeroed() },
-);
+/// The `events` file's node, to wake its pollers.
+static NODE: Published<FileNode> = Published::new();
+/// The uevent work, on `/sys/module/nofail_watchdog`.
+static UEVENT: Published<Work<Uevents>> = Published::new();
 
 /// Starts delivering events: `dir` is `/sys/kernel/nofail_watchdog` (with
 /// the `events` file), `module` this module.
 ///
 /// Called once, from module init, before [`detach`].
-pub(crate) fn attach(dir: *mut b::kobject, module: *mut b::module) {
-    // SAFETY: `dir` is our live sysfs directory; the helper returns a
-    // referenced node or null, released in `detach`.
-    let node = unsafe { b::nfw_sysfs_get_attr(dir, crate::sys::cstr_ptr(c"events")) };
-    // SAFETY: `module` is this module, whose kobject lives until after our
-    // exit function returned.
-    let kobj = unsafe { b::nfw_module_kobj(module) };
-    // SAFETY: module init: nothing queues the work yet (READY is false).
-    unsafe { b::nfw_init_work(WORK.get(), Some(uevent_work)) };
+pub(crate) fn attach(dir: &SysfsDir, module: &'static ThisModule) -> Result {
     UEVENT_DONE.store(HEAD.load(Ordering::Relaxed), Ordering::Relaxed);
-    MODULE_KOBJ.store(kobj, Ordering::Release);
-    NODE.store(node, Ordering::Release);
-    READY.store(true, Ordering::Release);
+    let work = Work::new(Uevents {
+        kobj: ModuleKobj::of(module),
+    })?;
+    // Nothing is published before `attach`, and `detach` empties both.
+    let _ = UEVENT.publish(work);
+    if let Some(node) = dir.node(c"events") {
+        let _ = NODE.publish(node);
+    }
+    Ok(())
 }
 
-/// Stops delivering events. Called at unload after the watchdog thread
-/// (the only caller of [`Emitter::flush`]) has stopped.
+/// Stops delivering events. Called at unload, after the watchdog thread
+/// (the only caller of [`Emitter::flush`]) has stopped; waits for the
+/// uevent work to finish.
 pub(crate) fn detach() {
-    if READY.swap(false, Ordering::AcqRel) {
-        // SAFETY: the work was initialised by `attach` and nothing can queue
-        // it any more; this waits for a running instance to finish.
-        unsafe { b::cancel_work_sync(WORK.get()) };
-    }
-    MODULE_KOBJ.store(core::ptr::null_mut(), Ordering::Release);
-    let node = NODE.swap(core::ptr::null_mut(), Ordering::AcqRel);
-    if !node.is_null() {
-        // SAFETY: drops the reference taken in `attach`.
-        unsafe { b::kernfs_put(node) };
-    }
+    UEVENT.take();
+    NODE.take();
 }
 
 /// Reads event `seq` back, if it is still in the ring.
@@ -302,82 +286,49 @@ impl Emitter {
     /// Delivers what was recorded since the last call: one poll wake-up,
     /// and the uevent work if a new event is to be announced.
     pub(crate) fn flush(&mut self) {
-        if !READY.load(Ordering::Acquire) {
-            return;
-        }
         if core::mem::take(&mut self.notify) {
-            let node = NODE.load(Ordering::Acquire);
-            if !node.is_null() {
-                // SAFETY: `node` is referenced until `detach`, which runs
-                // after this thread stopped; kernfs_notify() only wakes
-                // pollers and queues the kernel's fsnotify work.
-                unsafe { b::kernfs_notify(node) };
-            }
+            NODE.with(|n| n.notify());
         }
         if core::mem::take(&mut self.uevent) {
-            // SAFETY: initialised (READY); cancelled in `detach` after this
-            // thread stopped.
-            unsafe { b::nfw_schedule_work(WORK.get()) };
+            UEVENT.with(|w| w.schedule());
         }
     }
 }
 
 /// The uevent work: announces the events recorded since it last ran.
-///
-/// # Safety
-///
-/// Called by the workqueue for [`WORK`].
-unsafe extern "C" fn uevent_work(_w: *mut b::work_struct) {
-    let kobj = MODULE_KOBJ.load(Ordering::Acquire);
-    let head = HEAD.load(Ordering::Acquire);
-    let mut seq = UEVENT_DONE.load(Ordering::Relaxed);
-    if head.saturating_sub(seq) > LEN as u64 {
-        // Overwritten before we got to them.
-        let lost = head.saturating_sub(seq).saturating_sub(LEN as u64);
-        UEVENTS_DROPPED.fetch_add(lost, Ordering::Relaxed);
-        seq = head.saturating_sub(LEN as u64);
-    }
-    while seq < head {
-        seq += 1;
-        let Some((event, true, dropped)) = read(seq) else {
-            continue;
-        };
-        if kobj.is_null() {
-            continue;
+struct Uevents {
+    kobj: ModuleKobj,
+}
+
+impl WorkItem for Uevents {
+    fn run(&self) {
+        let head = HEAD.load(Ordering::Acquire);
+        let mut seq = UEVENT_DONE.load(Ordering::Relaxed);
+        if head.saturating_sub(seq) > LEN as u64 {
+            // Overwritten before we got to them.
+            let lost = head.saturating_sub(seq).saturating_sub(LEN as u64);
+            UEVENTS_DROPPED.fetch_add(lost, Ordering::Relaxed);
+            seq = head.saturating_sub(LEN as u64);
         }
-        let mut buf = [0u8; 512];
-        let mut w = FmtBuf::new(&mut buf[..511]);
-        if event.write_env(dropped, &mut w).is_err() || w.truncated() {
-            UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        let len = w.len();
-        // NUL-terminated strings in `buf`, pointed to by a NULL-terminated array.
-        let mut envp: [*mut c_char; 12] = [core::ptr::null_mut(); 12];
-        let mut n = 0;
-        let mut start = 0;
-        for i in 0..len {
-            if buf[i] == 0 {
-                if n < envp.len() - 1 {
-                    envp[n] = buf[start..].as_mut_ptr().cast();
-                    n += 1;
-                }
-                start = i + 1;
+        while seq < head {
+            seq += 1;
+            let Some((event, true, dropped)) = read(seq) else {
+                continue;
+            };
+            let mut buf = [0u8; 512];
+            let mut w = FmtBuf::new(&mut buf[..511]);
+            if event.write_env(dropped, &mut w).is_err() || w.truncated() {
+                UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
+            let len = w.len();
+            match self.kobj.change(&mut buf[..len]) {
+                Ok(()) => UEVENTS_SENT.fetch_add(1, Ordering::Relaxed),
+                Err(_) => UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed),
+            };
         }
-        // SAFETY: `kobj` is this module's kobject, alive while the module
-        // is (the work is cancelled at unload); `envp` is a NULL-terminated
-        // array of NUL-terminated strings that outlive the call.
-        let ret = unsafe {
-            b::kobject_uevent_env(kobj, b::kobject_action_KOBJ_CHANGE, envp.as_mut_ptr())
-        };
-        if ret == 0 {
-            UEVENTS_SENT.fetch_add(1, Ordering::Relaxed);
-        } else {
-            UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed);
-        }
+        UEVENT_DONE.store(head, Ordering::Relaxed);
     }
-    UEVENT_DONE.store(head, Ordering::Relaxed);
 }
 
 /// The `events` file: `seq N` (the newest event's number: a poller reads it

@@ -4,6 +4,7 @@
 #include <linux/module.h>
 #include <linux/oom.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -72,6 +73,16 @@ long nfw_backoff_sleep(long timeout, const bool *stop)
 void nfw_backoff_wake_all(void)
 {
 	wake_up_all(&nfw_backoff_wq);
+}
+
+void nfw_rcu_read_lock(void)
+{
+	rcu_read_lock();
+}
+
+void nfw_rcu_read_unlock(void)
+{
+	rcu_read_unlock();
 }
 
 const char *nfw_tracepoint_name(struct tracepoint *tp)

@@ -52,6 +52,10 @@ void nfw_put_task_struct(struct task_struct *t);
 long nfw_backoff_sleep(long timeout, const bool *stop);
 void nfw_backoff_wake_all(void);
 
+/* rcu_read_lock()/rcu_read_unlock() (static inline). */
+void nfw_rcu_read_lock(void);
+void nfw_rcu_read_unlock(void);
+
 /* tp->name, and tracepoint_synchronize_unregister() (static inline). */
 const char *nfw_tracepoint_name(struct tracepoint *tp);
 void nfw_tracepoint_sync(void);

@@ -14,7 +14,7 @@
 //! - a shrinker, which direct reclaim runs in the reclaiming task's own
 //!   context, takes that back-off sleep (once per round), as
 //!   `memalloc_retry_wait()` would;
-//! - a kretprobe on `out_of_memory()` sees every OOM call of a looping
+//! - a kretprobe on `out_of_memory()` (in `oom`) sees every OOM call of a looping
 //!   allocation after `__alloc_pages_may_oom()` has applied the kernel's
 //!   rules (costly order, `__GFP_THISNODE`, lowmem, `__GFP_RETRY_MAYFAIL`);
 //!   for a stall armed past `oom_after_ms` it passes the kernel a copy of
@@ -26,13 +26,12 @@
 //! sleep, allocate or print (the shrinker's scan is the one place that
 //! sleeps, by design).
 
-use crate::bindings as b;
 use crate::config;
 use crate::logic::gfp;
 use crate::logic::stall;
 use crate::oom;
 use crate::sys::compat::{self, ReclaimRounds};
-use crate::sys::{self, KretprobeHandler, ShrinkerCallbacks};
+use crate::sys::{self, KretprobeHandler, Regs, ShrinkerCallbacks};
 use crate::track::{self, Own, Token};
 use core::sync::atomic::{AtomicBool, Ordering};
 
@@ -45,7 +44,7 @@ pub(crate) struct SlowPath;
 impl KretprobeHandler for SlowPath {
     type Data = u64;
 
-    fn entry(_regs: &mut b::pt_regs, _slot: *mut u64) -> Option<u64> {
+    fn entry(_regs: &mut Regs, _slot: *mut u64) -> Option<u64> {
         // An allocation from an interrupt cannot block (nor loop) and is
         // not the interrupted task's: it must not touch that task's stall.
         if !config::enabled() || !sys::probed_in_task() {
@@ -57,7 +56,7 @@ impl KretprobeHandler for SlowPath {
         Some(token.to_u64())
     }
 
-    fn ret(regs: &b::pt_regs, data: &u64) {
+    fn ret(regs: &Regs, data: &u64) {
         let failed = compat::return_value(regs) == 0;
         track::release(Token::from_u64(*data), sys::now_ns(), failed);
     }
@@ -163,52 +162,5 @@ impl ShrinkerCallbacks for Backoff {
             own.slept(ms, sys::now_ns());
         }
         sys::SHRINK_STOP
-    }
-}
-
-/// What the OOM probe keeps while `out_of_memory()` runs: the copy of the
-/// control block it passed in, with `__GFP_FS`.
-#[derive(Clone, Copy)]
-pub(crate) struct OomCall {
-    oc: b::oom_control,
-}
-
-/// The `out_of_memory()` probe.
-pub(crate) struct OutOfMemory;
-
-impl KretprobeHandler for OutOfMemory {
-    type Data = OomCall;
-
-    fn entry(regs: &mut b::pt_regs, slot: *mut OomCall) -> Option<OomCall> {
-        if !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
-            return None;
-        }
-        let own = Own::current()?;
-        let orig = compat::oom_control_arg(regs)?;
-        let round = own.oom_call();
-        track::STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
-        let kind = round.kind?;
-        // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
-        // acts on them itself.
-        if !orig.memcg.is_null() || orig.order < 0 || !oom::applies(kind, orig.gfp_mask) {
-            return None;
-        }
-        let policy = config::policy();
-        if !stall::oom_due(&policy, sys::now_ns(), round.start_ns, oom::last_kill()) {
-            return None;
-        }
-        let mut call = OomCall { oc: orig };
-        call.oc.gfp_mask |= gfp::FS;
-        call.oc.chosen = core::ptr::null_mut();
-        oom::armed(&own);
-        // The kernel now works on the copy, which stays in the probe
-        // instance until `out_of_memory()` returns (written there by the
-        // caller of this handler before the function runs).
-        compat::set_first_arg(regs, slot as usize);
-        Some(call)
-    }
-
-    fn ret(_regs: &b::pt_regs, call: &OomCall) {
-        oom::outcome(call.oc.chosen as usize);
     }
 }

@@ -8,6 +8,7 @@
 #include <linux/moduleparam.h>
 #include <linux/oom.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/debug.h>
 #include <linux/shrinker.h>

@@ -14,12 +14,19 @@
 //! `panic("System is deadlocked on memory")` when no task is eligible,
 //! exactly as for the same allocation with `__GFP_FS`.
 //!
-//! This file keeps the record of the latest trigger, written by the probe
-//! (under the kernel's `oom_lock`, which serialises all OOM calls) and read
-//! by the watchdog thread, which reports it.
+//! This file has the probe ([`OutOfMemory`]; when a stall is due is
+//! `logic::stall::oom_due`'s decision) and the record of the latest
+//! trigger, written by the probe (under the kernel's `oom_lock`, which
+//! serialises all OOM calls) and read by the watchdog thread, which
+//! reports it.
 
+use crate::config;
+use crate::hooks::UNLOADING;
 use crate::logic::gfp::{self, Kind};
-use crate::sys::Comm;
+use crate::logic::stall;
+use crate::sys::compat;
+use crate::sys::oom::OomControl;
+use crate::sys::{self, Comm, KretprobeHandler, Regs};
 use crate::track::{Own, Snapshot, STATS};
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, Ordering};
 
@@ -183,4 +190,51 @@ pub(crate) fn new_kill(seen: &mut u32) -> Option<Kill> {
         return killed.then_some(Kill { stall, at_ns });
     }
     None
+}
+
+/// What the OOM probe keeps while `out_of_memory()` runs: the copy of the
+/// control block it passed in, with `__GFP_FS`.
+#[derive(Clone, Copy)]
+pub(crate) struct OomCall {
+    oc: OomControl,
+}
+
+/// The `out_of_memory()` probe.
+pub(crate) struct OutOfMemory;
+
+impl KretprobeHandler for OutOfMemory {
+    type Data = OomCall;
+
+    fn entry(regs: &mut Regs, slot: *mut OomCall) -> Option<OomCall> {
+        if !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
+            return None;
+        }
+        let own = Own::current()?;
+        let orig = compat::oom_control_arg(regs)?;
+        let round = own.oom_call();
+        STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
+        let kind = round.kind?;
+        // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
+        // acts on them itself.
+        if orig.is_memcg() || orig.order() < 0 || !applies(kind, orig.gfp_mask()) {
+            return None;
+        }
+        let policy = config::policy();
+        if !stall::oom_due(&policy, sys::now_ns(), round.start_ns, last_kill()) {
+            return None;
+        }
+        let mut call = OomCall { oc: orig };
+        call.oc.add_gfp(gfp::FS);
+        call.oc.clear_chosen();
+        armed(&own);
+        // The kernel now works on the copy, which stays in the probe
+        // instance until `out_of_memory()` returns (written there by the
+        // caller of this handler before the function runs).
+        compat::set_first_arg(regs, slot as usize);
+        Some(call)
+    }
+
+    fn ret(_regs: &Regs, call: &OomCall) {
+        outcome(call.oc.chosen());
+    }
 }

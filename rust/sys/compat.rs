@@ -10,8 +10,9 @@
 //! `.store`, `attribute_group.attrs`), which C names the same on both.
 //! `docs/kernels.md` lists every difference.
 
+use super::bindings as b;
+use super::oom::OomControl;
 use super::TracepointProbe;
-use crate::bindings as b;
 use kernel::ffi::{c_int, c_uint, c_ulong, c_void};
 use kernel::prelude::*;
 
@@ -174,14 +175,9 @@ pub(crate) fn attach_reclaim_rounds<R: ReclaimRounds>() -> Result<(TracepointPro
 
 /// At the entry of `out_of_memory()`: a copy of its control block, if the
 /// call passed one.
-pub(crate) fn oom_control_arg(regs: &b::pt_regs) -> Option<b::oom_control> {
-    let oc = first_arg(regs) as *const b::oom_control;
-    if oc.is_null() {
-        return None;
-    }
+pub(crate) fn oom_control_arg(regs: &b::pt_regs) -> Option<OomControl> {
     // SAFETY: at the entry of `bool out_of_memory(struct oom_control *oc)`
-    // (a probe on it is the only caller), the first argument is the
-    // caller's live control block, valid for the whole call; it is plain
-    // data, copied as it is.
-    Some(unsafe { *oc })
+    // (a probe on it is the only caller), the first argument is null or the
+    // caller's live control block, valid for the whole call.
+    unsafe { OomControl::read(first_arg(regs) as *const b::oom_control) }
 }
