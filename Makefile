@@ -12,7 +12,7 @@ CARGO ?= $(HOME)/.cargo/bin/cargo
 KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
 PREFIX ?= /usr/local
 
-.PHONY: all module setup kernel test-modules tools check rust-analyzer print-kdir \
+.PHONY: all module setup kdir-check kernel test-modules tools check rust-analyzer print-kdir \
 	test test-core test-matrix test-debug test-long run bench clean help modules_install install
 
 all: module
@@ -42,14 +42,22 @@ setup:
 kernel: setup
 	@bash scripts/build-kernel.sh $(KERNEL) >/dev/null
 
-module: setup
+# With KDIR, the module builds with that tree's own toolchain: nothing is
+# installed, and what is missing is named (scripts/kbuild-make.sh --check).
+MODSETUP := $(if $(KDIR),kdir-check,setup)
+
+kdir-check:
+	@bash scripts/kbuild-make.sh --check $(KDIR)
+
+module: $(MODSETUP)
 	@bash scripts/build-module.sh $(KFLAG)
 	@echo "module: $$(ls build/$(if $(KDIR),custom,$(KERNEL))/nofail_watchdog.ko)"
 
-test-modules: setup
+test-modules: $(MODSETUP)
 	@bash scripts/build-module.sh $(KFLAG) --tests
 
-tools: setup
+# cargo only (rustup's toolchain): no packages.
+tools:
 	@bash scripts/build-tools.sh
 
 # As every out-of-tree module: make -C $KDIR M=<build dir> modules_install

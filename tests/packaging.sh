@@ -27,11 +27,14 @@
 #                       (kallsyms_lookup_name, kallsyms_on_each_symbol) or an
 #                       ftrace IP-modifying hook: what holds on IBT and kCFI
 #                       kernels, which QEMU cannot enforce
+#   packaging-kdir      make module KDIR=<tree> installs nothing (no make
+#                       setup, no apt-get), builds with the tree's own
+#                       toolchain, and names a missing tool and fails
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KERNEL=default
-CHECKS=(packaging-modinfo packaging-install packaging-dkms packaging-symbols)
+CHECKS=(packaging-modinfo packaging-install packaging-dkms packaging-symbols packaging-kdir)
 MODINFO=/usr/sbin/modinfo
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 
@@ -99,6 +102,25 @@ check_packaging-install() {
 		fail "modprobe -n does not resolve it" || return 1
 	check_modinfo "$ko" || return 1
 	"$root/usr/bin/nfwctl" --version | grep -q "^nfwctl " || fail "installed nfwctl does not run"
+}
+
+check_packaging-kdir() {
+	local kd out
+	kd=$(kdir)
+	# What make would run: no setup (which apt-installs QEMU and more).
+	out=$(make -n -C "$TOP" module KDIR="$kd" 2>&1) || fail "make -n module KDIR=" || return 1
+	! grep -q 'setup.sh' <<<"$out" || fail "make module KDIR= runs make setup: $out" || return 1
+	make -C "$TOP" -s module KDIR="$kd" NFW_BUILD="$TMP/build" >"$TMP/kdir.log" 2>&1 ||
+		{ cat "$TMP/kdir.log"; fail "make module KDIR=$kd"; return 1; }
+	! grep -q '^setup:' "$TMP/kdir.log" || fail "setup ran" || return 1
+	[ -f "$TMP/build/custom/nofail_watchdog.ko" ] || fail "no build/custom/nofail_watchdog.ko" || return 1
+	check_modinfo "$TMP/build/custom/nofail_watchdog.ko" || return 1
+	# A missing tool is named, and nothing is built.
+	if BINDGEN=/nonexistent/bindgen make -C "$TOP" -s module KDIR="$kd" NFW_BUILD="$TMP/build2" >"$TMP/kdir2.log" 2>&1; then
+		fail "make module KDIR= succeeded without bindgen" || return 1
+	fi
+	grep -q 'bindgen not found' "$TMP/kdir2.log" || { cat "$TMP/kdir2.log"; fail "no message naming bindgen"; return 1; }
+	[ ! -e "$TMP/build2/custom/nofail_watchdog.ko" ] || fail "a module was built anyway" || return 1
 }
 
 check_packaging-dkms() {
