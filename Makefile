@@ -1,6 +1,6 @@
 # nofail-watchdog: top-level entry points.  `make help` lists them.
 #
-#   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (README, "Kernels")
+#   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (docs/testing.md, "Kernel flavours")
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
@@ -87,7 +87,7 @@ test-matrix: setup
 
 # The whole guest suite on the debug kernel flavour. Not part of `make test`:
 # a cold debug kernel build plus the slower suite does not fit the CI budget
-# next to the default kernel's (see README, "The debug kernel").
+# next to the default kernel's (see docs/testing.md, "CI and the matrix").
 test-debug: setup
 	@bash scripts/build-module.sh --kernel debug --tests
 	@bash scripts/build-tools.sh
