@@ -30,7 +30,7 @@ help:
 	@echo 'make test-core      the tests that prove the module on a kernel (tests/core-tests), KERNEL=...'
 	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1)'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
-	@echo 'make test-long      the long stress tests (1000 load/unload cycles under stall)'
+	@echo 'make test-long      the long stress tests (many more load/unload cycles under stall)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
 	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
@@ -93,8 +93,8 @@ test-debug: setup
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel debug
 
-# The stress tests at full length (61: 1000 insmod/rmmod cycles, an hour
-# or more under TCG); make test runs them shortened.
+# The stress tests at full length (61: its long insmod/rmmod cycle count,
+# an hour or more under TCG); make test runs them shortened.
 test-long: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh
