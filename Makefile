@@ -1,6 +1,6 @@
 # nofail-watchdog: top-level entry points.  `make help` lists them.
 #
-#   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (README, "Kernels")
+#   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (docs/testing.md, "Kernel flavours")
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
@@ -30,7 +30,7 @@ help:
 	@echo 'make test-core      the tests that prove the module on a kernel (tests/core-tests), KERNEL=...'
 	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1)'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
-	@echo 'make test-long      the long stress tests (1000 load/unload cycles under stall)'
+	@echo 'make test-long      the long stress tests (many more load/unload cycles under stall)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest'
 	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
@@ -95,14 +95,14 @@ test-matrix: setup
 
 # The whole guest suite on the debug kernel flavour. Not part of `make test`:
 # a cold debug kernel build plus the slower suite does not fit the CI budget
-# next to the default kernel's (see README, "The debug kernel").
+# next to the default kernel's (see docs/testing.md, "CI and the matrix").
 test-debug: setup
 	@bash scripts/build-module.sh --kernel debug --tests
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel debug
 
-# The stress tests at full length (61: 1000 insmod/rmmod cycles, an hour
-# or more under TCG); make test runs them shortened.
+# The stress tests at full length (61: its long insmod/rmmod cycle count,
+# an hour or more under TCG); make test runs them shortened.
 test-long: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh

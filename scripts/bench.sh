@@ -8,8 +8,9 @@
 #
 # usage: scripts/bench.sh [--kernel NAME] [NAME...]   (NAME: a subset of
 #        tests/bench/*.sh, e.g. "overhead"; default: all)
-# Environment: NFW_BENCH_ROUNDS (fast-path rounds, default 12), and the
-# other NFW_BENCH_* knobs of the scripts, are passed to the guest.
+# Environment: NFW_BENCH_ROUNDS (fast-path rounds) and the other
+# NFW_BENCH_* knobs of the scripts are passed to the guest; their defaults
+# are at the top of the tests/bench/*.sh script that reads each.
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 

@@ -2,9 +2,10 @@
 # insmod/rmmod cycles while 64 tasks stay stalled in no-fail page
 # allocations and some of them sleep in back-off inside the module at every
 # rmmod: no splat, no hang, and when the stall ends every stuck task
-# finishes. 1000 cycles with NFW_LONG=1 (make test-long), 12 in make test:
-# a cycle takes 2-5 s under TCG (kprobe and ftrace (un)registration and
-# two RCU-tasks grace periods with 64 tasks spinning in reclaim).
+# finishes. CYCLES below: the long count with NFW_LONG=1 (make test-long),
+# a short one in make test, since a cycle takes seconds under TCG (kprobe,
+# tracepoint and shrinker (un)registration and their grace periods, with
+# the workers spinning in reclaim).
 # The generator churns (churn_ms): every 200 ms one stuck task gets a page
 # and is stuck again in a new slow-path call, which the module instance
 # loaded at that time tracks and backs off. The workers run at nice 19:

@@ -1,6 +1,21 @@
 # Helpers for the guest tests (busybox sh).  Source it:
 #     . "$(dirname "$0")/lib.sh"
 #
+# Tests are numbered by group of ten (docs/testing.md lists each test; its
+# own header comment says what it proves):
+#   00  the guest and the harness: boot, a WARN and a leak fail a run
+#   10  module load: load/unload, a missing hook point fails insmod cleanly
+#   20  baseline: the livelock reproduced without the module
+#   30  detection and reporting, and the interface: reports, stalls/stats,
+#       knobs, no false reports, load/unload under stall, panic_on_stall,
+#       events and uevents, nfwctl
+#   40  OOM trigger and back-off: recovery, victim policy, back-off CPU, no
+#       false kills, rate limit, nothing eligible, lowmem, adoption at
+#       load, rmmod during back-off, dying tasks
+#   50  scenarios: the XFS scenario, slow allocations that make progress
+#   60  stress: knob fuzzing and chaos, load/unload cycles, table overflow,
+#       killed and OOM-victim stuck tasks, CPU hotplug
+#
 # A guest test is a POSIX sh script run by tests/run-tests through qemu/run,
 # one boot per test, as root with cwd /nfw.  Exit 0 = pass, 4 = skip
 # (kselftest), anything else = fail.  Header comments (first lines) read by

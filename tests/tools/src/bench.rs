@@ -10,7 +10,7 @@
 //! - `NFWS <key> <text>`: a text value (the last one wins).
 //!
 //! Everything else is ignored. [`report`] turns the samples into the JSON
-//! document that README.md documents key by key.
+//! document that docs/benchmarks.md documents key by key.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -2,10 +2,11 @@
 //! module's parser in `rust/logic/knobs.rs`, from the documented rules) and
 //! the generator of hostile inputs.
 //!
-//! Documented rules (README, "Interface"): at most 64 bytes including one
-//! optional trailing newline; numbers are ASCII decimal digits in the knob's
-//! range; booleans are exactly one of `0 1 n y N Y off on`; words match
-//! exactly. Everything else is `EINVAL` and changes nothing.
+//! Documented rules (docs/admin-guide.md, "Tunables"): at most 64 bytes
+//! including one optional trailing newline; numbers are ASCII decimal
+//! digits in the knob's range; booleans are exactly one of
+//! `0 1 n y N Y off on`; words match exactly. Everything else is `EINVAL`
+//! and changes nothing.
 
 use std::fmt;
 
