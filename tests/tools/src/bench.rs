@@ -577,6 +577,13 @@ impl Json {
     }
 }
 
+/// The report as `nfw-bench report` writes it: the text of `results.json`
+/// and the markdown table.
+pub fn report_texts(raw: &Raw) -> (String, String) {
+    let (json, md) = report(raw);
+    (json.render(), md)
+}
+
 /// The report: the JSON document and the markdown table.
 pub fn report(raw: &Raw) -> (Json, String) {
     let t = |k: &str| raw.text(k).unwrap_or("unknown").to_string();
