@@ -9,11 +9,18 @@
 //!   `fast.pages_o0.loaded`, the i-th samples of both come from round i);
 //! - `NFWS <key> <text>`: a text value (the last one wins).
 //!
-//! Everything else is ignored. [`report`] turns the samples into the JSON
-//! document that docs/benchmarks.md documents key by key.
+//! Everything else is ignored. [`report`] turns the samples into a
+//! [`Report`], typed structs in the order of `results.json` (written with
+//! serde_json, [`to_json_text`]), from which the markdown table is written
+//! too ([`Report::markdown`]). docs/benchmarks.md documents the JSON key by
+//! key.
 
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::io;
 
 /// Raw samples and texts, by key.
 #[derive(Debug, Default, Clone)]
@@ -151,89 +158,97 @@ pub fn geomean_rounds(series: &[Vec<f64>]) -> Vec<f64> {
         .collect()
 }
 
-/// A JSON value (just what the report needs).
+// --- results.json: the writer -------------------------------------------------
+
+/// A JSON object whose member names are data (items, boots, tools), in the
+/// order they were added.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Json {
-    /// `null`.
-    Null,
-    /// `true`/`false`.
-    Bool(bool),
-    /// A number (non-finite ones print as `null`).
-    Num(f64),
-    /// A string.
-    Str(String),
-    /// An array.
-    Arr(Vec<Json>),
-    /// An object, keys in insertion order.
-    Obj(Vec<(String, Json)>),
+pub struct Members<T>(pub Vec<(String, T)>);
+
+impl<T> Default for Members<T> {
+    fn default() -> Self {
+        Members(Vec::new())
+    }
 }
 
-impl Json {
-    /// An optional number: `null` if absent.
-    pub fn opt(x: Option<f64>) -> Json {
-        x.map_or(Json::Null, Json::Num)
+impl<T> Members<T> {
+    /// The member `name`.
+    pub fn get(&self, name: &str) -> Option<&T> {
+        self.0.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
+}
 
-    /// An array of numbers.
-    pub fn nums(v: &[f64]) -> Json {
-        Json::Arr(v.iter().map(|&x| Json::Num(x)).collect())
+impl<T> FromIterator<(String, T)> for Members<T> {
+    fn from_iter<I: IntoIterator<Item = (String, T)>>(iter: I) -> Self {
+        Members(iter.into_iter().collect())
     }
+}
 
-    /// Serializes with two-space indentation; short arrays of scalars stay
-    /// on one line.
-    pub fn render(&self) -> String {
-        let mut out = String::new();
-        self.write(&mut out, 0);
-        out.push('\n');
-        out
+impl<T: Serialize> Serialize for Members<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
     }
+}
 
-    fn write(&self, out: &mut String, depth: usize) {
-        let pad = |d: usize| "  ".repeat(d);
-        match self {
-            Json::Null => out.push_str("null"),
-            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Json::Num(x) => out.push_str(&fmt_num(*x)),
-            Json::Str(s) => write_str(out, s),
-            Json::Arr(v) => {
-                if v.iter().all(|x| !matches!(x, Json::Arr(_) | Json::Obj(_))) {
-                    out.push('[');
-                    for (i, x) in v.iter().enumerate() {
-                        if i > 0 {
-                            out.push_str(", ");
-                        }
-                        x.write(out, depth);
-                    }
-                    out.push(']');
-                } else {
-                    out.push_str("[\n");
-                    for (i, x) in v.iter().enumerate() {
-                        out.push_str(&pad(depth + 1));
-                        x.write(out, depth + 1);
-                        out.push_str(if i + 1 < v.len() { ",\n" } else { "\n" });
-                    }
-                    out.push_str(&pad(depth));
-                    out.push(']');
-                }
-            }
-            Json::Obj(kv) => {
-                if kv.is_empty() {
-                    out.push_str("{}");
-                    return;
-                }
-                out.push_str("{\n");
-                for (i, (k, v)) in kv.iter().enumerate() {
-                    out.push_str(&pad(depth + 1));
-                    write_str(out, k);
-                    out.push_str(": ");
-                    v.write(out, depth + 1);
-                    out.push_str(if i + 1 < kv.len() { ",\n" } else { "\n" });
-                }
-                out.push_str(&pad(depth));
-                out.push('}');
-            }
-        }
+/// serde_json's pretty layout (two-space indentation), with numbers as
+/// [`fmt_num`] writes them: at most 4 decimals, and whole numbers without
+/// any (`2`, not `2.0`), so that a count reads as an integer.
+#[derive(Default)]
+struct Layout(PrettyFormatter<'static>);
+
+impl Formatter for Layout {
+    fn write_f64<W: ?Sized + io::Write>(&mut self, w: &mut W, x: f64) -> io::Result<()> {
+        w.write_all(fmt_num(x).as_bytes())
     }
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// `v` as JSON text laid out as `results.json` is (serde_json's pretty
+/// layout, numbers as [`fmt_num`] writes them), with a final newline.
+/// Non-finite numbers are written as `null`.
+pub fn to_json_text<T: Serialize>(v: &T) -> String {
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Layout::default());
+    // Only the writer or a map key that is not a string could fail: a Vec
+    // does not, and every key here is a string.
+    v.serialize(&mut ser).expect("the report serialises");
+    let mut text = String::from_utf8(out).expect("serde_json writes UTF-8");
+    text.push('\n');
+    text
 }
 
 /// A number with at most 4 decimals, no trailing zeros; non-finite: `null`.
@@ -250,55 +265,337 @@ pub fn fmt_num(x: f64) -> String {
     }
 }
 
-fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+/// `x` rounded to a multiple of `1 / scale` (scale 1000: 3 decimals).
+fn rounded(x: f64, scale: f64) -> f64 {
+    (x * scale).round() / scale
 }
 
-/// Builder for a JSON object.
-#[derive(Default)]
-pub struct Obj(Vec<(String, Json)>);
+// --- results.json: the document ----------------------------------------------
 
-impl Obj {
-    /// An empty object.
-    pub fn new() -> Self {
-        Obj(Vec::new())
-    }
-    /// Adds a member.
-    pub fn put(mut self, k: &str, v: Json) -> Self {
-        self.0.push((k.to_string(), v));
-        self
-    }
-    /// Adds a number member (`null` if absent).
-    pub fn num(self, k: &str, v: Option<f64>) -> Self {
-        self.put(k, Json::opt(v))
-    }
-    /// The object.
-    pub fn done(self) -> Json {
-        Json::Obj(self.0)
-    }
+/// The report: everything `results.json` holds, in its order. The
+/// markdown table ([`Report::markdown`]) is written from it too.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Version of this layout.
+    pub schema: u32,
+    /// When the benchmark ran.
+    pub date: String,
+    /// Where it ran.
+    pub machine: Machine,
+    /// Fast-path rounds asked for.
+    pub rounds: Option<f64>,
+    /// Slow-path rounds asked for.
+    pub slow_rounds: Option<f64>,
+    /// Median over rounds of the per-round geometric mean of the fast-path
+    /// items' loaded / unloaded ratios.
+    pub fastpath_ratio: Option<f64>,
+    /// 95% confidence interval of that median.
+    pub fastpath_ratio_ci95: Option<(f64, f64)>,
+    /// Spread of the per-round geometric means.
+    pub fastpath_ratio_spread: Spread,
+    /// The largest median ratio of one fast-path item.
+    pub fastpath_ratio_worst_item: Option<f64>,
+    /// The fast-path items, by name ([`FAST_ITEMS`]).
+    pub fastpath: Members<Paired>,
+    /// As the fast-path figures, for the slow path.
+    pub slowpath_ratio: Option<f64>,
+    /// See `fastpath_ratio_ci95`.
+    pub slowpath_ratio_ci95: Option<(f64, f64)>,
+    /// See `fastpath_ratio_spread`.
+    pub slowpath_ratio_spread: Spread,
+    /// See `fastpath_ratio_worst_item`.
+    pub slowpath_ratio_worst_item: Option<f64>,
+    /// Slow-path entries of the fast-path items with `scope=all` (0: they
+    /// never enter the slow path).
+    pub fastpath_slowpath_entries: Option<f64>,
+    /// The slow-path items and what one tracked entry costs.
+    pub slowpath: SlowPath,
+    /// Detection latency beyond `stall_warn_ms`, p50.
+    pub detect_latency_p50_ms: Option<f64>,
+    /// Detection latency beyond `stall_warn_ms`, p99.
+    pub detect_latency_p99_ms: Option<f64>,
+    /// The detection benchmark.
+    pub detect: Detect,
+    /// Recovery beyond `oom_after_ms`, p50.
+    pub recovery_p50_ms: Option<f64>,
+    /// Recovery beyond `oom_after_ms`, p99.
+    pub recovery_p99_ms: Option<f64>,
+    /// The recovery benchmark.
+    pub recovery: Recovery,
+    /// CPU burnt while stuck, back-off off over on ([`CpuBurn::reduction`]).
+    pub cpu_burn_reduction: Option<f64>,
+    /// The CPU-burn benchmark.
+    pub cpu_burn: CpuBurn,
+    /// The module against earlyoom and the hung-task detector.
+    pub baselines: Baselines,
+    /// The module's memory footprint.
+    pub footprint: Footprint,
+    /// Keys of the targets whose figure is short of its asked sample count.
+    pub short_of_samples: Vec<String>,
+    /// The target checks, by key.
+    pub targets: Members<Target>,
+}
+
+/// The host and the guest of the run.
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub host_cpu: String,
+    pub host_cpus: Option<f64>,
+    pub host_kernel: String,
+    pub guest_kernel: String,
+    pub qemu: String,
+    pub accel: String,
+    pub guest_mem_mb: Option<f64>,
+    pub guest_cpus: Option<f64>,
+    pub host_load_1min_start: Option<f64>,
+    pub host_load_1min_end: Option<f64>,
+    /// By boot (benchmark script, `-` as `_`).
+    pub host_load_1min_before_boot: Members<Option<f64>>,
 }
 
 /// Spread of a sample: min, p25, p75, max and the count.
-pub fn spread(v: &[f64]) -> Json {
-    Obj::new()
-        .num("min", sorted(v).first().copied())
-        .num("p25", percentile(v, 25.0))
-        .num("p75", percentile(v, 75.0))
-        .num("max", sorted(v).last().copied())
-        .num("n", Some(v.len() as f64))
-        .done()
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    pub min: Option<f64>,
+    pub p25: Option<f64>,
+    pub p75: Option<f64>,
+    pub max: Option<f64>,
+    pub n: usize,
+}
+
+impl Spread {
+    /// The spread of `v`.
+    pub fn of(v: &[f64]) -> Self {
+        let s = sorted(v);
+        Spread {
+            min: s.first().copied(),
+            p25: percentile(v, 25.0),
+            p75: percentile(v, 75.0),
+            max: s.last().copied(),
+            n: v.len(),
+        }
+    }
+}
+
+/// One item compared across rounds: `<prefix>.<item>.unloaded` against
+/// `.loaded`, the i-th sample of both from round i.
+#[derive(Debug, Clone, Serialize)]
+pub struct Paired {
+    /// What the item measures, and its unit.
+    pub what: &'static str,
+    pub unloaded_median: Option<f64>,
+    pub loaded_median: Option<f64>,
+    /// Median of the per-round ratios loaded / unloaded.
+    pub ratio_median: Option<f64>,
+    pub ratio_spread: Spread,
+    pub unloaded: Vec<f64>,
+    pub loaded: Vec<f64>,
+    /// Per-round ratios loaded / unloaded.
+    #[serde(skip)]
+    pub ratios: Vec<f64>,
+}
+
+/// The slow-path items, then the figures of the loaded runs.
+#[derive(Debug, Serialize)]
+pub struct SlowPath {
+    /// The items, by name ([`SLOW_ITEMS`]).
+    #[serde(flatten)]
+    pub items: Members<Paired>,
+    pub direct_reclaim_rounds_per_loaded_run: Vec<f64>,
+    pub free_kb_before_run: Vec<f64>,
+    pub tracked_per_loaded_run: Vec<f64>,
+    pub cost_per_tracked_entry: EntryCost,
+}
+
+/// The detection benchmark: how long after `stall_warn_ms` a stall is
+/// reported.
+#[derive(Debug, Serialize)]
+pub struct Detect {
+    /// Stalls measured against asked.
+    #[serde(flatten)]
+    pub samples: Samples,
+    pub stall_warn_ms: Option<f64>,
+    pub stalls: usize,
+    pub rounds: Option<f64>,
+    pub rounds_formed: Option<f64>,
+    /// MemAvailable at the start of each round.
+    pub round_start_avail_mb: Vec<f64>,
+    pub max_ms: Option<f64>,
+    pub latencies_ms: Vec<f64>,
+}
+
+/// The recovery benchmark: how long after `oom_after_ms` the module's OOM
+/// kill ends a stall, and the same stall without the module.
+#[derive(Debug, Serialize)]
+pub struct Recovery {
+    /// Rounds that measured a stall against rounds asked.
+    #[serde(flatten)]
+    pub samples: Samples,
+    pub oom_after_ms: Option<f64>,
+    pub stalls: usize,
+    pub rounds: Option<f64>,
+    pub rounds_run: Option<f64>,
+    pub rounds_unformed: usize,
+    /// Rounds where the kernel's own OOM killer ended the stall first.
+    pub rounds_kernel_first: usize,
+    pub max_ms: Option<f64>,
+    pub over_ms: Vec<f64>,
+    pub oom_kills_per_round: Vec<f64>,
+    pub module_triggers_per_round: Vec<f64>,
+    pub baseline_no_module: RecoveryBaseline,
+}
+
+/// The recovery rounds without the module.
+#[derive(Debug, Serialize)]
+pub struct RecoveryBaseline {
+    pub rounds: usize,
+    pub rounds_unformed: usize,
+    pub recovered_within_window: usize,
+    pub window_ms: Option<f64>,
+    pub stuck_ms_median: Option<f64>,
+}
+
+/// The CPU-burn benchmark: ticks burnt by stuck tasks with the back-off
+/// off and on.
+#[derive(Debug, Serialize)]
+pub struct CpuBurn {
+    /// Rounds measured against asked.
+    #[serde(flatten)]
+    pub samples: Samples,
+    pub rounds_run: Option<f64>,
+    /// No tick at all with the back-off on: the reduction divides by 1.
+    pub reduction_is_lower_bound: bool,
+    pub cpu_s_per_s_per_task_off: Option<f64>,
+    pub cpu_s_per_s_per_task_on: Option<f64>,
+    pub round_ratio_median: Option<f64>,
+    pub round_ratio_spread: Spread,
+    pub seconds_per_round: f64,
+    pub workers: f64,
+    pub off_ticks: Vec<f64>,
+    pub on_ticks: Vec<f64>,
+}
+
+impl CpuBurn {
+    /// All rounds' ticks with the back-off off over those with it on (at
+    /// least 1).
+    pub fn reduction(&self) -> Option<f64> {
+        let off: f64 = self.off_ticks.iter().sum();
+        let on: f64 = self.on_ticks.iter().sum();
+        if self.off_ticks.is_empty() {
+            None
+        } else {
+            Some(off / on.max(1.0))
+        }
+    }
+}
+
+/// The compared tools.
+#[derive(Debug, Serialize)]
+pub struct Baselines {
+    pub earlyoom: Tool,
+    pub hung_task: Tool,
+    pub nofail_watchdog: Tool,
+}
+
+/// One compared tool, from the `base.<tool>.*` figures (numbers: the
+/// median of their samples): the figures every tool has (`null` when not
+/// measured), then every other figure, then the texts.
+#[derive(Debug, Default, Serialize)]
+pub struct Tool {
+    pub stall_detected: Option<bool>,
+    pub stall_detect_ms: Option<f64>,
+    pub stall_resolved: Option<bool>,
+    pub stall_resolve_ms: Option<f64>,
+    pub fp_kills: Option<f64>,
+    pub fp_reports: Option<f64>,
+    pub fp_window_ms: Option<f64>,
+    pub fp_mem_used_pct: Option<f64>,
+    /// The figures not named above.
+    #[serde(flatten)]
+    pub figures: Members<Option<f64>>,
+    /// The texts (`NFWS`).
+    #[serde(flatten)]
+    pub texts: Members<String>,
+}
+
+/// The names of [`Tool`]'s own figures: the other `base.<tool>.*` figures
+/// go to its `figures`.
+const TOOL_FIGURES: [&str; 8] = [
+    "stall_detected",
+    "stall_detect_ms",
+    "stall_resolved",
+    "stall_resolve_ms",
+    "fp_kills",
+    "fp_reports",
+    "fp_window_ms",
+    "fp_mem_used_pct",
+];
+
+impl Tool {
+    /// The text `name`.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.get(name).map(String::as_str)
+    }
+}
+
+/// The footprint benchmark: the module's size, and its table while it
+/// tracks N stalls at once.
+#[derive(Debug, Serialize)]
+pub struct Footprint {
+    pub ko_text_bytes: Option<f64>,
+    pub ko_data_bytes: Option<f64>,
+    pub ko_rodata_bytes: Option<f64>,
+    pub ko_bss_bytes: Option<f64>,
+    /// Idle, from /proc/modules.
+    pub module_size_bytes: Option<f64>,
+    pub table_slots: Option<f64>,
+    pub tracking: Vec<Tracking>,
+    /// The module size never changed and no more slots were in use than
+    /// the table has.
+    pub bounded: bool,
+    /// The most slots in use in any measurement.
+    #[serde(skip)]
+    pub slots_in_use_max: Option<f64>,
+}
+
+/// The module while N stalls are tracked at once.
+#[derive(Debug, Serialize)]
+pub struct Tracking {
+    pub n: u32,
+    pub in_flight: Option<f64>,
+    pub slots_in_use: Option<f64>,
+    pub overflow: Option<f64>,
+    pub module_size_bytes: Option<f64>,
+    pub slab_kb_delta: Option<f64>,
+    pub kernel_stack_kb_delta: Option<f64>,
+    pub mem_used_kb_delta: Option<f64>,
+}
+
+/// The Ns of the footprint benchmark (tests/bench/footprint.sh).
+const TRACKING_N: [u32; 4] = [1, 64, 1024, 1100];
+
+/// A target check: `value` against `target`. The label and the shown
+/// result are the table's.
+#[derive(Debug, Serialize)]
+pub struct Target {
+    #[serde(skip)]
+    pub label: String,
+    #[serde(skip)]
+    pub shown: String,
+    pub value: Option<f64>,
+    pub target: &'static str,
+    /// `None`: not measured, or the measurement cannot tell.
+    pub met: Option<bool>,
+    /// The sample count behind the value, for figures with an asked count.
+    #[serde(flatten)]
+    pub samples: Option<Samples>,
+}
+
+impl Target {
+    /// Rests on fewer samples than asked.
+    pub fn is_short(&self) -> bool {
+        self.samples.and_then(|n| n.short()) == Some(true)
+    }
 }
 
 /// The fast-path items: (raw key, what).
@@ -336,31 +633,6 @@ pub const SLOW_ITEMS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Paired comparison of `<prefix>.<item>.unloaded` and `.loaded`.
-pub struct Paired {
-    /// Per-round ratios loaded / unloaded.
-    pub ratios: Vec<f64>,
-    /// The item's JSON object.
-    pub json: Json,
-}
-
-/// Compares one item across rounds.
-pub fn paired(raw: &Raw, prefix: &str, item: &str, what: &str) -> Paired {
-    let a = raw.get(&format!("{prefix}.{item}.unloaded"));
-    let b = raw.get(&format!("{prefix}.{item}.loaded"));
-    let r = ratios(a, b);
-    let json = Obj::new()
-        .put("what", Json::Str(what.into()))
-        .num("unloaded_median", median(a))
-        .num("loaded_median", median(b))
-        .num("ratio_median", median(&r))
-        .put("ratio_spread", spread(&r))
-        .put("unloaded", Json::nums(a))
-        .put("loaded", Json::nums(b))
-        .done();
-    Paired { ratios: r, json }
-}
-
 /// What one followed slow-path entry of `kernel_nofs_hold` costs, in ns:
 /// the whole (loaded minus unloaded) and the probe mechanism alone (loaded
 /// with `enabled=0` minus unloaded: the probe is hit, its handler returns
@@ -383,19 +655,241 @@ impl EntryCost {
     pub fn handler_ns(&self) -> Option<f64> {
         self.total_ns.zip(self.probe_ns).map(|(t, p)| t - p)
     }
+}
 
-    fn json(&self) -> Json {
-        let r = |x: Option<f64>| x.map(|v| (v * 10.0).round() / 10.0);
-        Obj::new()
-            .num(
-                "entries_per_page",
-                self.entries_per_page.map(|v| (v * 1000.0).round() / 1000.0),
-            )
-            .num("total_ns", r(self.total_ns))
-            .num("probe_mechanism_ns", r(self.probe_ns))
-            .num("handler_work_ns", r(self.handler_ns()))
-            .num("noise_ns", r(self.noise_ns))
-            .done()
+impl Serialize for EntryCost {
+    /// Entries per page to 3 decimals, nanoseconds to 1 (the table rounds
+    /// the unrounded figures).
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let ns = |x: Option<f64>| x.map(|v| rounded(v, 10.0));
+        let mut o = s.serialize_struct("EntryCost", 5)?;
+        let per_page = self.entries_per_page.map(|v| rounded(v, 1000.0));
+        o.serialize_field("entries_per_page", &per_page)?;
+        o.serialize_field("total_ns", &ns(self.total_ns))?;
+        o.serialize_field("probe_mechanism_ns", &ns(self.probe_ns))?;
+        o.serialize_field("handler_work_ns", &ns(self.handler_ns()))?;
+        o.serialize_field("noise_ns", &ns(self.noise_ns))?;
+        o.end()
+    }
+}
+
+/// How many samples a figure rests on, against how many its benchmark
+/// asked for. A figure short of its count is marked (`short` in the JSON,
+/// ": short" in the table): a p99 of 6 stalls where 24 were asked is the
+/// largest of 6, and must not read as the planned figure (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Samples {
+    /// Samples the figure rests on.
+    pub got: usize,
+    /// Samples asked for; `None` when the raw output does not say (that
+    /// boot did not run, or printed no count).
+    pub asked: Option<usize>,
+    /// What one sample is: "stalls", "rounds".
+    pub unit: &'static str,
+}
+
+impl Samples {
+    /// `got` samples of the `asked` (a raw figure) ones.
+    pub fn new(got: usize, asked: Option<f64>, unit: &'static str) -> Self {
+        let asked = asked
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .map(|a| a.round() as usize);
+        Samples { got, asked, unit }
+    }
+
+    /// Fewer samples than asked (`None`: nothing was asked).
+    pub fn short(&self) -> Option<bool> {
+        self.asked.map(|a| self.got < a)
+    }
+
+    /// For the table: "6 of 24 stalls: short", "24 of 24 stalls", or
+    /// "6 stalls" when nothing was asked.
+    pub fn note(&self) -> String {
+        match self.asked {
+            Some(a) if self.got < a => format!("{} of {a} {}: short", self.got, self.unit),
+            Some(a) => format!("{} of {a} {}", self.got, self.unit),
+            None => format!("{} {}", self.got, self.unit),
+        }
+    }
+}
+
+impl Serialize for Samples {
+    /// `samples`, `samples_asked`, `short` and `sample_unit`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut o = s.serialize_struct("Samples", 4)?;
+        o.serialize_field("samples", &self.got)?;
+        o.serialize_field("samples_asked", &self.asked)?;
+        o.serialize_field("short", &self.short())?;
+        o.serialize_field("sample_unit", self.unit)?;
+        o.end()
+    }
+}
+
+// --- From the raw samples to the report ---------------------------------------
+
+/// The report of `raw`.
+pub fn report(raw: &Raw) -> Report {
+    let fast = PathOverhead::new(raw, "fast", FAST_ITEMS, "rounds");
+    let slow = PathOverhead::new(raw, "slow", SLOW_ITEMS, "slow_rounds");
+    let detect = detect(raw);
+    let recovery = recovery(raw);
+    let cpu_burn = cpu_burn(raw);
+    let footprint = footprint(raw);
+    let targets = targets(&fast, &slow, &detect, &recovery, &cpu_burn, &footprint);
+    Report {
+        schema: 1,
+        date: text_or_unknown(raw, "date"),
+        machine: machine(raw),
+        rounds: raw.last("rounds"),
+        slow_rounds: raw.last("slow_rounds"),
+        fastpath_ratio: fast.ratio(),
+        fastpath_ratio_ci95: fast.ci95(),
+        fastpath_ratio_spread: Spread::of(&fast.geomean),
+        fastpath_ratio_worst_item: fast.worst,
+        fastpath: fast.items,
+        slowpath_ratio: slow.ratio(),
+        slowpath_ratio_ci95: slow.ci95(),
+        slowpath_ratio_spread: Spread::of(&slow.geomean),
+        slowpath_ratio_worst_item: slow.worst,
+        fastpath_slowpath_entries: raw.last("fast.slowpath_entries_scope_all"),
+        slowpath: slow_path(raw, slow.items),
+        detect_latency_p50_ms: percentile(&detect.latencies_ms, 50.0),
+        detect_latency_p99_ms: percentile(&detect.latencies_ms, 99.0),
+        detect,
+        recovery_p50_ms: percentile(&recovery.over_ms, 50.0),
+        recovery_p99_ms: percentile(&recovery.over_ms, 99.0),
+        recovery,
+        cpu_burn_reduction: cpu_burn.reduction(),
+        cpu_burn,
+        baselines: Baselines {
+            earlyoom: tool(raw, "earlyoom"),
+            hung_task: tool(raw, "hung_task"),
+            nofail_watchdog: tool(raw, "nofail_watchdog"),
+        },
+        footprint,
+        short_of_samples: short_of_samples(&targets),
+        targets,
+    }
+}
+
+/// The report as `nfw-bench report` writes it: the text of `results.json`
+/// and the markdown table.
+pub fn report_texts(raw: &Raw) -> (String, String) {
+    let r = report(raw);
+    (to_json_text(&r), r.markdown())
+}
+
+/// The text `key`, "unknown" if absent.
+fn text_or_unknown(raw: &Raw, key: &str) -> String {
+    raw.text(key).unwrap_or("unknown").to_string()
+}
+
+fn machine(raw: &Raw) -> Machine {
+    Machine {
+        host_cpu: text_or_unknown(raw, "machine.cpu"),
+        host_cpus: raw.last("machine.cpus"),
+        host_kernel: text_or_unknown(raw, "machine.kernel"),
+        guest_kernel: text_or_unknown(raw, "machine.guest_kernel"),
+        qemu: text_or_unknown(raw, "machine.qemu"),
+        accel: text_or_unknown(raw, "machine.accel"),
+        guest_mem_mb: raw.last("machine.guest_mem_mb"),
+        guest_cpus: raw.last("machine.guest_cpus"),
+        host_load_1min_start: raw.last("machine.load_start"),
+        host_load_1min_end: raw.last("machine.load_end"),
+        host_load_1min_before_boot: raw
+            .nums
+            .iter()
+            .filter_map(|(k, v)| {
+                let boot = k.strip_prefix("machine.load_before_")?;
+                Some((boot.to_string(), v.last().copied()))
+            })
+            .collect(),
+    }
+}
+
+/// Compares one item across rounds.
+pub fn paired(raw: &Raw, prefix: &str, item: &str, what: &'static str) -> Paired {
+    let a = raw.get(&format!("{prefix}.{item}.unloaded"));
+    let b = raw.get(&format!("{prefix}.{item}.loaded"));
+    let ratios = ratios(a, b);
+    Paired {
+        what,
+        unloaded_median: median(a),
+        loaded_median: median(b),
+        ratio_median: median(&ratios),
+        ratio_spread: Spread::of(&ratios),
+        unloaded: a.to_vec(),
+        loaded: b.to_vec(),
+        ratios,
+    }
+}
+
+/// The overhead of one path (fast or slow): its items, and per round the
+/// geometric mean of the items' ratios.
+struct PathOverhead {
+    items: Members<Paired>,
+    /// Per-round geometric mean over the measured items.
+    geomean: Vec<f64>,
+    /// The largest median ratio of one item.
+    worst: Option<f64>,
+    /// Rounds measured against asked.
+    samples: Samples,
+}
+
+impl PathOverhead {
+    /// The items of `prefix`; `rounds_key`: the rounds asked for.
+    fn new(raw: &Raw, prefix: &str, items: &[(&str, &'static str)], rounds_key: &str) -> Self {
+        let items: Members<Paired> = items
+            .iter()
+            .map(|(item, what)| (item.to_string(), paired(raw, prefix, item, what)))
+            .collect();
+        let measured: Vec<&Paired> = items
+            .0
+            .iter()
+            .map(|(_, p)| p)
+            .filter(|p| !p.ratios.is_empty())
+            .collect();
+        let series: Vec<Vec<f64>> = measured.iter().map(|p| p.ratios.clone()).collect();
+        let worst = measured
+            .iter()
+            .fold(None, |w, p| max_opt(w, median(&p.ratios)));
+        let geomean = geomean_rounds(&series);
+        PathOverhead {
+            samples: Samples::new(geomean.len(), raw.last(rounds_key), "rounds"),
+            items,
+            geomean,
+            worst,
+        }
+    }
+
+    fn ratio(&self) -> Option<f64> {
+        median(&self.geomean)
+    }
+
+    fn ci95(&self) -> Option<(f64, f64)> {
+        median_ci95(&self.geomean)
+    }
+
+    /// The check "ratio <= limit" on the confidence interval.
+    fn target(&self, label: &str, limit: f64, target: &'static str) -> Target {
+        Target {
+            label: label.into(),
+            shown: with_ci(self.ratio(), self.ci95()),
+            value: self.ratio(),
+            target,
+            met: verdict_le(self.ci95(), limit),
+            samples: Some(self.samples),
+        }
+    }
+}
+
+fn slow_path(raw: &Raw, items: Members<Paired>) -> SlowPath {
+    SlowPath {
+        items,
+        direct_reclaim_rounds_per_loaded_run: raw.get("slow.direct_reclaim").to_vec(),
+        free_kb_before_run: raw.get("slow.free_kb_before").to_vec(),
+        tracked_per_loaded_run: raw.get("slow.tracked").to_vec(),
+        cost_per_tracked_entry: entry_cost(raw),
     }
 }
 
@@ -440,69 +934,296 @@ fn max_opt(a: Option<f64>, b: Option<f64>) -> Option<f64> {
     }
 }
 
-/// How many samples a figure rests on, against how many its benchmark
-/// asked for. A figure short of its count is marked (`short` in the JSON,
-/// ": short" in the table): a p99 of 6 stalls where 24 were asked is the
-/// largest of 6, and must not read as the planned figure (issue 13).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Samples {
-    /// Samples the figure rests on.
-    pub got: usize,
-    /// Samples asked for; `None` when the raw output does not say (that
-    /// boot did not run, or printed no count).
-    pub asked: Option<usize>,
-    /// What one sample is: "stalls", "rounds".
-    pub unit: &'static str,
-}
-
-impl Samples {
-    /// `got` samples of the `asked` (a raw figure) ones.
-    pub fn new(got: usize, asked: Option<f64>, unit: &'static str) -> Self {
-        let asked = asked
-            .filter(|a| a.is_finite() && *a >= 0.0)
-            .map(|a| a.round() as usize);
-        Samples { got, asked, unit }
-    }
-
-    /// Fewer samples than asked (`None`: nothing was asked).
-    pub fn short(&self) -> Option<bool> {
-        self.asked.map(|a| self.got < a)
-    }
-
-    /// Adds `samples`, `samples_asked`, `short` and `sample_unit` to `o`.
-    pub fn members(&self, o: Obj) -> Obj {
-        o.num("samples", Some(self.got as f64))
-            .num("samples_asked", self.asked.map(|a| a as f64))
-            .put("short", self.short().map_or(Json::Null, Json::Bool))
-            .put("sample_unit", Json::Str(self.unit.into()))
-    }
-
-    /// For the table: "6 of 24 stalls: short", "24 of 24 stalls", or
-    /// "6 stalls" when nothing was asked.
-    pub fn note(&self) -> String {
-        match self.asked {
-            Some(a) if self.got < a => format!("{} of {a} {}: short", self.got, self.unit),
-            Some(a) => format!("{} of {a} {}", self.got, self.unit),
-            None => format!("{} {}", self.got, self.unit),
-        }
+fn detect(raw: &Raw) -> Detect {
+    let lat = raw.get("detect.latency_ms");
+    Detect {
+        samples: Samples::new(lat.len(), raw.last("detect.samples_asked"), "stalls"),
+        stall_warn_ms: raw.last("detect.stall_warn_ms"),
+        stalls: lat.len(),
+        rounds: raw.last("detect.rounds"),
+        rounds_formed: raw.last("detect.rounds_formed"),
+        round_start_avail_mb: raw.get("detect.round_avail_mb").to_vec(),
+        max_ms: sorted(lat).last().copied(),
+        latencies_ms: lat.to_vec(),
     }
 }
 
-/// A target check.
-struct Target {
-    key: &'static str,
-    label: String,
-    value: Option<f64>,
-    shown: String,
-    target: &'static str,
-    met: Option<bool>,
-    /// The sample count behind the value, for figures with an asked count.
-    samples: Option<Samples>,
+fn recovery(raw: &Raw) -> Recovery {
+    let over = raw.get("recover.over_ms");
+    // Asked: rounds; got: the rounds that measured at least one stall.
+    let measured = raw
+        .get("recover.round_samples")
+        .iter()
+        .filter(|&&x| x > 0.0)
+        .count();
+    Recovery {
+        samples: Samples::new(measured, raw.last("recover.rounds"), "rounds"),
+        oom_after_ms: raw.last("recover.oom_after_ms"),
+        stalls: over.len(),
+        rounds: raw.last("recover.rounds"),
+        rounds_run: raw.last("recover.rounds_run"),
+        rounds_unformed: raw.get("recover.unformed").len(),
+        rounds_kernel_first: raw.get("recover.kernel_first").len(),
+        max_ms: sorted(over).last().copied(),
+        over_ms: over.to_vec(),
+        oom_kills_per_round: raw.get("recover.kills_per_round").to_vec(),
+        module_triggers_per_round: raw.get("recover.module_triggers_per_round").to_vec(),
+        baseline_no_module: recovery_baseline(raw),
+    }
 }
+
+fn recovery_baseline(raw: &Raw) -> RecoveryBaseline {
+    let recovered = raw.get("recover.baseline.recovered");
+    RecoveryBaseline {
+        rounds: recovered.len(),
+        rounds_unformed: raw.get("recover.baseline.unformed").len(),
+        recovered_within_window: recovered.iter().filter(|&&x| x != 0.0).count(),
+        window_ms: raw.last("recover.baseline.window_ms"),
+        stuck_ms_median: median(raw.get("recover.baseline.stuck_ms")),
+    }
+}
+
+fn cpu_burn(raw: &Raw) -> CpuBurn {
+    let off = raw.get("cpu.off_ticks");
+    let on = raw.get("cpu.on_ticks");
+    let secs = raw.last("cpu.seconds").unwrap_or(0.0);
+    let workers = raw.last("cpu.workers").unwrap_or(0.0);
+    let hz = raw.last("cpu.user_hz").unwrap_or(100.0);
+    // CPU seconds per second and stuck task, over all rounds of one side.
+    let per_task = |ticks: &[f64]| {
+        let (sum, n): (f64, usize) = (ticks.iter().sum(), ticks.len());
+        (secs > 0.0 && workers > 0.0 && n > 0).then(|| sum / hz / (secs * workers * n as f64))
+    };
+    let round_ratios: Vec<f64> = off.iter().zip(on).map(|(a, b)| a / b.max(1.0)).collect();
+    CpuBurn {
+        samples: Samples::new(
+            off.len().min(on.len()),
+            raw.last("cpu.rounds_asked"),
+            "rounds",
+        ),
+        rounds_run: raw.last("cpu.rounds_run"),
+        reduction_is_lower_bound: on.iter().sum::<f64>() == 0.0,
+        cpu_s_per_s_per_task_off: per_task(off),
+        cpu_s_per_s_per_task_on: per_task(on),
+        round_ratio_median: median(&round_ratios),
+        round_ratio_spread: Spread::of(&round_ratios),
+        seconds_per_round: secs,
+        workers,
+        off_ticks: off.to_vec(),
+        on_ticks: on.to_vec(),
+    }
+}
+
+fn yes_no(x: Option<f64>) -> Option<bool> {
+    x.map(|x| x != 0.0)
+}
+
+/// The compared tool `name`, from its `base.<name>.*` figures and texts.
+fn tool(raw: &Raw, name: &str) -> Tool {
+    let prefix = format!("base.{name}.");
+    let med = |k: &str| median(raw.get(&format!("{prefix}{k}")));
+    Tool {
+        stall_detected: yes_no(med("stall_detected")),
+        stall_detect_ms: med("stall_detect_ms"),
+        stall_resolved: yes_no(med("stall_resolved")),
+        stall_resolve_ms: med("stall_resolve_ms"),
+        fp_kills: med("fp_kills"),
+        fp_reports: med("fp_reports"),
+        fp_window_ms: med("fp_window_ms"),
+        fp_mem_used_pct: med("fp_mem_used_pct"),
+        figures: raw
+            .nums
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix(&prefix)?;
+                (!TOOL_FIGURES.contains(&name)).then(|| (name.to_string(), median(v)))
+            })
+            .collect(),
+        texts: raw
+            .texts
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.to_string(), v.clone())))
+            .collect(),
+    }
+}
+
+fn footprint(raw: &Raw) -> Footprint {
+    let table_slots = raw.last("foot.table_slots");
+    let slots_in_use_max = raw
+        .nums
+        .iter()
+        .filter(|(k, _)| k.ends_with(".slots_in_use"))
+        .flat_map(|(_, v)| v.iter().copied())
+        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
+    let bounded = module_size_constant(raw)
+        && slots_in_use_max
+            .zip(table_slots)
+            .is_some_and(|(s, c)| s <= c);
+    Footprint {
+        ko_text_bytes: raw.last("foot.ko_text"),
+        ko_data_bytes: raw.last("foot.ko_data"),
+        ko_rodata_bytes: raw.last("foot.ko_rodata"),
+        ko_bss_bytes: raw.last("foot.ko_bss"),
+        module_size_bytes: raw.last("foot.idle.module_size"),
+        table_slots,
+        tracking: TRACKING_N
+            .iter()
+            .filter_map(|&n| tracking(raw, n))
+            .collect(),
+        bounded,
+        slots_in_use_max,
+    }
+}
+
+/// Some module size was measured, and every one (idle, and under each N)
+/// is the same.
+fn module_size_constant(raw: &Raw) -> bool {
+    let sizes: Vec<f64> = raw
+        .nums
+        .iter()
+        .filter(|(k, _)| k.starts_with("foot.n") && k.ends_with(".module_size"))
+        .flat_map(|(_, v)| v.iter().copied())
+        .chain(raw.get("foot.idle.module_size").iter().copied())
+        .collect();
+    !sizes.is_empty() && sizes.iter().all(|&s| s == sizes[0])
+}
+
+/// The module while it tracks `n` stalls (`None`: not measured).
+fn tracking(raw: &Raw, n: u32) -> Option<Tracking> {
+    let k = |s: &str| format!("foot.n{n}.{s}");
+    if raw.get(&k("slots_in_use")).is_empty() {
+        return None;
+    }
+    Some(Tracking {
+        n,
+        in_flight: raw.last(&k("in_flight")),
+        slots_in_use: raw.last(&k("slots_in_use")),
+        overflow: raw.last(&k("overflow")),
+        module_size_bytes: raw.last(&k("module_size")),
+        slab_kb_delta: raw.last(&k("slab_kb_delta")),
+        kernel_stack_kb_delta: raw.last(&k("kstack_kb_delta")),
+        mem_used_kb_delta: raw.last(&k("used_kb_delta")),
+    })
+}
+
+// --- The target checks ----------------------------------------------------------
+
+/// The target checks, by key, in the table's order.
+fn targets(
+    fast: &PathOverhead,
+    slow: &PathOverhead,
+    detect: &Detect,
+    recovery: &Recovery,
+    cpu_burn: &CpuBurn,
+    footprint: &Footprint,
+) -> Members<Target> {
+    let fast = fast.target(
+        "Fast-path overhead (loaded/unloaded, median of per-round geomean)",
+        1.01,
+        "<= 1.01",
+    );
+    let slow = slow.target(
+        "Slow-path overhead (reclaim, loaded/unloaded)",
+        1.03,
+        "<= 1.03",
+    );
+    [
+        ("fastpath_ratio", fast),
+        ("slowpath_ratio", slow),
+        ("detect_latency_p99_ms", detect_target(detect)),
+        ("recovery_p99_ms", recovery_target(recovery)),
+        ("cpu_burn_reduction", cpu_burn_target(cpu_burn)),
+        ("footprint", footprint_target(footprint)),
+    ]
+    .into_iter()
+    .map(|(k, t)| (k.to_string(), t))
+    .collect()
+}
+
+/// The keys of the targets whose figure is short of its asked samples.
+fn short_of_samples(targets: &Members<Target>) -> Vec<String> {
+    targets
+        .0
+        .iter()
+        .filter(|(_, t)| t.is_short())
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
+fn detect_target(d: &Detect) -> Target {
+    let p50 = percentile(&d.latencies_ms, 50.0);
+    let p99 = percentile(&d.latencies_ms, 99.0);
+    Target {
+        label: format!(
+            "Detection latency beyond stall_warn_ms={} (p50 / p99)",
+            fmt_opt(d.stall_warn_ms, "")
+        ),
+        shown: format!("{} / {}", fmt_opt(p50, " ms"), fmt_opt(p99, " ms")),
+        value: p99,
+        target: "p99 <= one scan interval (stall_warn_ms)",
+        met: p99.zip(d.stall_warn_ms).map(|(p, w)| p <= w),
+        samples: Some(d.samples),
+    }
+}
+
+fn recovery_target(r: &Recovery) -> Target {
+    let p50 = percentile(&r.over_ms, 50.0);
+    let p99 = percentile(&r.over_ms, 99.0);
+    Target {
+        label: format!(
+            "Recovery beyond oom_after_ms={} (p50 / p99, {} stalls)",
+            fmt_opt(r.oom_after_ms, ""),
+            r.stalls
+        ),
+        shown: format!("{} / {}", fmt_opt(p50, " ms"), fmt_opt(p99, " ms")),
+        value: p99,
+        target: "p99 <= 500 ms",
+        met: p99.map(|p| p <= 500.0),
+        samples: Some(r.samples),
+    }
+}
+
+fn cpu_burn_target(c: &CpuBurn) -> Target {
+    let reduction = c.reduction();
+    let at_least = if c.reduction_is_lower_bound && reduction.is_some() {
+        ">= "
+    } else {
+        ""
+    };
+    Target {
+        label: "CPU burnt while stuck, back-off off / on".into(),
+        shown: format!("{at_least}{}x", fmt_opt(reduction.map(f64::round), "")),
+        value: reduction,
+        target: ">= 10x",
+        met: reduction.map(|r| r >= 10.0),
+        samples: Some(c.samples),
+    }
+}
+
+fn footprint_target(f: &Footprint) -> Target {
+    Target {
+        label: format!(
+            "Footprint: module size {} bytes, table {} slots",
+            fmt_opt(f.module_size_bytes, ""),
+            fmt_opt(f.table_slots, "")
+        ),
+        shown: format!(
+            "bounded: {} (max slots in use {})",
+            if f.bounded { "yes" } else { "no" },
+            fmt_opt(f.slots_in_use_max, "")
+        ),
+        value: None,
+        target: "bounded",
+        met: Some(f.bounded),
+        samples: None,
+    }
+}
+
+// --- The markdown table -----------------------------------------------------------
 
 /// A ratio with its confidence interval, 3 decimals.
 fn with_ci(x: Option<f64>, ci: Option<(f64, f64)>) -> String {
-    let r = |x: f64| fmt_num((x * 1000.0).round() / 1000.0);
+    let r = |x: f64| fmt_num(rounded(x, 1000.0));
     match (x, ci) {
         (Some(x), Some((lo, hi))) => format!("{} (95% CI {} - {})", r(x), r(lo), r(hi)),
         (Some(x), None) => format!("{} (too few rounds for a 95% CI)", r(x)),
@@ -510,16 +1231,8 @@ fn with_ci(x: Option<f64>, ci: Option<(f64, f64)>) -> String {
     }
 }
 
-fn ci_json(ci: Option<(f64, f64)>) -> Json {
-    ci.map_or(Json::Null, |(lo, hi)| Json::nums(&[lo, hi]))
-}
-
 fn fmt_opt(x: Option<f64>, unit: &str) -> String {
     x.map_or("n/a".into(), |x| format!("{}{unit}", fmt_num(x)))
-}
-
-fn yes_no(x: Option<f64>) -> Option<bool> {
-    x.map(|x| x != 0.0)
 }
 
 fn yn(b: Option<bool>) -> &'static str {
@@ -530,623 +1243,238 @@ fn yn(b: Option<bool>) -> &'static str {
     }
 }
 
-/// Keys every compared tool has (null when not measured); flags are booleans.
-const TOOL_KEYS: &[(&str, bool)] = &[
-    ("stall_detected", true),
-    ("stall_detect_ms", false),
-    ("stall_resolved", true),
-    ("stall_resolve_ms", false),
-    ("fp_kills", false),
-    ("fp_reports", false),
-    ("fp_window_ms", false),
-    ("fp_mem_used_pct", false),
-];
-
-/// One compared tool, from the `base.<tool>.*` figures: the keys of
-/// [`TOOL_KEYS`] first, then every other figure (numbers: the median of
-/// their samples) and text.
-fn tool_json(raw: &Raw, tool: &str) -> Json {
-    let prefix = format!("base.{tool}.");
-    let mut o = Obj::new();
-    for (k, flag) in TOOL_KEYS {
-        let v = Json::opt(median(raw.get(&format!("{prefix}{k}"))));
-        o = o.put(k, if *flag { v.map_bool() } else { v });
+impl Report {
+    /// The markdown table: the run, the targets, the items, the cost per
+    /// tracked entry, the compared tools and the footprint.
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        self.md_run(&mut md);
+        self.md_targets(&mut md);
+        self.md_items(&mut md);
+        self.md_entry_cost(&mut md);
+        self.md_baselines(&mut md);
+        self.md_footprint(&mut md);
+        md
     }
-    for (k, v) in raw.nums.iter() {
-        if let Some(name) = k.strip_prefix(&prefix) {
-            if !TOOL_KEYS.iter().any(|(t, _)| *t == name) {
-                o = o.num(name, median(v));
+
+    fn md_run(&self, md: &mut String) {
+        let m = &self.machine;
+        let per_boot: Vec<String> = m
+            .host_load_1min_before_boot
+            .0
+            .iter()
+            .filter_map(|(boot, load)| Some(format!("{boot} {}", fmt_num((*load)?))))
+            .collect();
+        let _ = writeln!(
+            md,
+            "`make bench`, {} on {} ({} host CPUs, shared: other guests and builds ran at the same time), guest {} MiB / {} vCPUs under QEMU {} ({}), kernel {}; host 1-minute load average {} at the start, {} at the end (per boot: {}).\n",
+            self.date,
+            m.host_cpu,
+            fmt_opt(m.host_cpus, ""),
+            fmt_opt(m.guest_mem_mb, ""),
+            fmt_opt(m.guest_cpus, ""),
+            m.qemu,
+            m.accel,
+            m.guest_kernel,
+            fmt_opt(m.host_load_1min_start, ""),
+            fmt_opt(m.host_load_1min_end, ""),
+            per_boot.join(", "),
+        );
+    }
+
+    fn md_targets(&self, md: &mut String) {
+        let _ = writeln!(md, "| measure | result | target | met |");
+        let _ = writeln!(md, "| --- | --- | --- | --- |");
+        for (_, t) in &self.targets.0 {
+            let (shown, met) = t.cells();
+            let _ = writeln!(md, "| {} | {shown} | {} | {met} |", t.label, t.target);
+        }
+        let short: Vec<String> = self
+            .targets
+            .0
+            .iter()
+            .filter(|(_, t)| t.is_short())
+            .filter_map(|(k, t)| Some(format!("`{k}` ({})", t.samples?.note())))
+            .collect();
+        if !short.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n**Short of the asked sample count**: {}. These figures rest on fewer samples than the benchmark asked for (rounds whose premise did not form, or a boot cut short: see the raw output's `#` lines); read them as indicative only.",
+                short.join(", ")
+            );
+        }
+    }
+
+    fn md_items(&self, md: &mut String) {
+        let _ = writeln!(md);
+        let _ = writeln!(
+            md,
+            "| item (fast path {} rounds, slow path {}; order alternating) | unloaded | loaded | loaded/unloaded: median [min, max] |",
+            fmt_opt(self.rounds, ""),
+            fmt_opt(self.slow_rounds, "")
+        );
+        let _ = writeln!(md, "| --- | --- | --- | --- |");
+        let fast = self.fastpath.0.iter().map(|i| ("fast", i));
+        let slow = self.slowpath.items.0.iter().map(|i| ("slow", i));
+        for (prefix, (item, p)) in fast.chain(slow) {
+            if p.ratios.is_empty() {
+                continue;
+            }
+            let ns = |x: Option<f64>| fmt_num(x.unwrap_or(f64::NAN).round());
+            let ratio = |x: Option<f64>| fmt_num(rounded(x.unwrap_or(f64::NAN), 1000.0));
+            let _ = writeln!(
+                md,
+                "| {prefix}: {item} | {} ns | {} ns | {} [{}, {}] |",
+                ns(p.unloaded_median),
+                ns(p.loaded_median),
+                ratio(p.ratio_median),
+                ratio(p.ratio_spread.min),
+                ratio(p.ratio_spread.max),
+            );
+        }
+    }
+
+    fn md_entry_cost(&self, md: &mut String) {
+        let c = &self.slowpath.cost_per_tracked_entry;
+        let ns = |x: Option<f64>| x.map_or("-".into(), |v| format!("{} ns", fmt_num(v.round())));
+        let verdict = match (c.total_ns, c.noise_ns) {
+            (Some(t), Some(n)) if t.abs() > n => "measured",
+            (Some(_), Some(_)) => "below the noise, not measured",
+            _ => "not measured",
+        };
+        let _ = writeln!(
+            md,
+            "\nCost per tracked slow-path entry (kernel_nofs_hold, {} entries per page): {} = probe mechanism {} + handler work {}; noise of this run ±{} per entry (half the unloaded runs' interquartile range): {verdict}.",
+            fmt_opt(c.entries_per_page.map(|v| rounded(v, 1000.0)), ""),
+            ns(c.total_ns),
+            ns(c.probe_ns),
+            ns(c.handler_ns()),
+            ns(c.noise_ns),
+        );
+    }
+
+    fn md_baselines(&self, md: &mut String) {
+        let b = &self.baselines;
+        let tools = [
+            (
+                "nofail_watchdog",
+                "nofail-watchdog (stall_warn_ms=1000, oom_after_ms=2000)",
+                &b.nofail_watchdog,
+            ),
+            (
+                "earlyoom",
+                "earlyoom (Debian, default settings)",
+                &b.earlyoom,
+            ),
+            (
+                "hung_task",
+                "hung-task detector (timeout 5 s)",
+                &b.hung_task,
+            ),
+        ];
+        let _ = writeln!(md);
+        let _ = writeln!(
+            md,
+            "| tool | NOFAIL stall: detected | resolved | by / killed | ~95% memory, nothing stuck: kills |"
+        );
+        let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
+        for (_, label, tool) in tools {
+            let _ = writeln!(md, "{}", tool.md_row(label));
+        }
+        for (name, _, tool) in tools {
+            if let Some(n) = tool.text("notes") {
+                let _ = writeln!(md, "\n{name}: {n}");
             }
         }
     }
-    for (k, v) in raw.texts.iter() {
-        if let Some(name) = k.strip_prefix(&prefix) {
-            o = o.put(name, Json::Str(v.clone()));
-        }
-    }
-    o.done()
-}
 
-impl Json {
-    /// A 0/1 number as a boolean (`null` stays `null`).
-    fn map_bool(self) -> Json {
-        match self {
-            Json::Num(x) => Json::Bool(x != 0.0),
-            other => other,
-        }
-    }
-}
-
-/// The report: the JSON document and the markdown table.
-pub fn report(raw: &Raw) -> (Json, String) {
-    let t = |k: &str| raw.text(k).unwrap_or("unknown").to_string();
-
-    // 1. Fast path.
-    let mut fast_items = Obj::new();
-    let mut fast_series = Vec::new();
-    let mut fast_worst: Option<f64> = None;
-    for (item, what) in FAST_ITEMS {
-        let p = paired(raw, "fast", item, what);
-        if !p.ratios.is_empty() {
-            let m = median(&p.ratios);
-            fast_worst = max_opt(fast_worst, m);
-            fast_series.push(p.ratios);
-        }
-        fast_items = fast_items.put(item, p.json);
-    }
-    let fast_geo = geomean_rounds(&fast_series);
-    let fastpath_ratio = median(&fast_geo);
-    let fast_ci = median_ci95(&fast_geo);
-    let fast_n = Samples::new(fast_geo.len(), raw.last("rounds"), "rounds");
-
-    // 2. Slow path.
-    let mut slow_items = Obj::new();
-    let mut slow_series = Vec::new();
-    let mut slow_worst: Option<f64> = None;
-    for (item, what) in SLOW_ITEMS {
-        let p = paired(raw, "slow", item, what);
-        if !p.ratios.is_empty() {
-            slow_worst = max_opt(slow_worst, median(&p.ratios));
-            slow_series.push(p.ratios);
-        }
-        slow_items = slow_items.put(item, p.json);
-    }
-    let slow_geo = geomean_rounds(&slow_series);
-    let slowpath_ratio = median(&slow_geo);
-    let slow_ci = median_ci95(&slow_geo);
-    let slow_n = Samples::new(slow_geo.len(), raw.last("slow_rounds"), "rounds");
-    let cost = entry_cost(raw);
-
-    // 3. Detection latency.
-    let lat = raw.get("detect.latency_ms");
-    let (d50, d99) = (percentile(lat, 50.0), percentile(lat, 99.0));
-    let warn = raw.last("detect.stall_warn_ms");
-    let lat_n = Samples::new(lat.len(), raw.last("detect.samples_asked"), "stalls");
-
-    // 4. Recovery.
-    let rec = raw.get("recover.over_ms");
-    let (r50, r99) = (percentile(rec, 50.0), percentile(rec, 99.0));
-    let base_rec = raw.get("recover.baseline.recovered");
-    // Asked: rounds; got: the rounds that measured at least one stall.
-    let rec_n = Samples::new(
-        raw.get("recover.round_samples")
+    fn md_footprint(&self, md: &mut String) {
+        let f = &self.footprint;
+        let cells: Vec<String> = f
+            .tracking
             .iter()
-            .filter(|&&x| x > 0.0)
-            .count(),
-        raw.last("recover.rounds"),
-        "rounds",
-    );
-    let count = |k: &str| Some(raw.get(k).len() as f64);
-
-    // 5. CPU burn.
-    let off = raw.get("cpu.off_ticks");
-    let on = raw.get("cpu.on_ticks");
-    let (soff, son): (f64, f64) = (off.iter().sum(), on.iter().sum());
-    let cpu_lower_bound = son == 0.0;
-    let cpu_reduction = if off.is_empty() {
-        None
-    } else {
-        Some(soff / son.max(1.0))
-    };
-    let secs = raw.last("cpu.seconds").unwrap_or(0.0);
-    let workers = raw.last("cpu.workers").unwrap_or(0.0);
-    let hz = raw.last("cpu.user_hz").unwrap_or(100.0);
-    let per_task = |sum: f64, n: usize| {
-        (secs > 0.0 && workers > 0.0 && n > 0).then(|| sum / hz / (secs * workers * n as f64))
-    };
-    let cpu_round_ratios: Vec<f64> = off.iter().zip(on).map(|(a, b)| a / b.max(1.0)).collect();
-    let cpu_n = Samples::new(
-        off.len().min(on.len()),
-        raw.last("cpu.rounds_asked"),
-        "rounds",
-    );
-
-    // 7. Footprint.
-    let mut tracking = Vec::new();
-    for n in [1u32, 64, 1024, 1100] {
-        let k = |s: &str| format!("foot.n{n}.{s}");
-        if raw.get(&k("slots_in_use")).is_empty() {
-            continue;
-        }
-        tracking.push(
-            Obj::new()
-                .num("n", Some(f64::from(n)))
-                .num("in_flight", raw.last(&k("in_flight")))
-                .num("slots_in_use", raw.last(&k("slots_in_use")))
-                .num("overflow", raw.last(&k("overflow")))
-                .num("module_size_bytes", raw.last(&k("module_size")))
-                .num("slab_kb_delta", raw.last(&k("slab_kb_delta")))
-                .num("kernel_stack_kb_delta", raw.last(&k("kstack_kb_delta")))
-                .num("mem_used_kb_delta", raw.last(&k("used_kb_delta")))
-                .done(),
+            .map(|t| {
+                format!(
+                    "{}: {} ({}), {} B",
+                    t.n,
+                    fmt_opt(t.slots_in_use, ""),
+                    fmt_opt(t.overflow, ""),
+                    fmt_opt(t.module_size_bytes, "")
+                )
+            })
+            .collect();
+        let _ = writeln!(md);
+        let _ = writeln!(
+            md,
+            "| footprint | .text | .data | .bss | /proc/modules size | tracking N=1 / 64 / 1024 / 1100: slots in use (overflow), module size |"
+        );
+        let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
+        let _ = writeln!(
+            md,
+            "| nofail_watchdog.ko | {} B | {} B | {} B | {} B | {} |",
+            fmt_opt(f.ko_text_bytes, ""),
+            fmt_opt(f.ko_data_bytes, ""),
+            fmt_opt(f.ko_bss_bytes, ""),
+            fmt_opt(f.module_size_bytes, ""),
+            cells.join("; ")
         );
     }
-    let sizes: Vec<f64> = raw
-        .nums
-        .iter()
-        .filter(|(k, _)| k.starts_with("foot.n") && k.ends_with(".module_size"))
-        .flat_map(|(_, v)| v.iter().copied())
-        .chain(raw.get("foot.idle.module_size").iter().copied())
-        .collect();
-    let size_constant = !sizes.is_empty() && sizes.iter().all(|&s| s == sizes[0]);
-    let slots_max = raw
-        .nums
-        .iter()
-        .filter(|(k, _)| k.ends_with(".slots_in_use"))
-        .flat_map(|(_, v)| v.iter().copied())
-        .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))));
-    let capacity = raw.last("foot.table_slots");
-    let bounded = size_constant && slots_max.zip(capacity).is_some_and(|(s, c)| s <= c);
+}
 
-    let mut targets = vec![
-        Target {
-            key: "fastpath_ratio",
-            label: "Fast-path overhead (loaded/unloaded, median of per-round geomean)".into(),
-            value: fastpath_ratio,
-            shown: with_ci(fastpath_ratio, fast_ci),
-            target: "<= 1.01",
-            met: verdict_le(fast_ci, 1.01),
-            samples: Some(fast_n),
-        },
-        Target {
-            key: "slowpath_ratio",
-            label: "Slow-path overhead (reclaim, loaded/unloaded)".into(),
-            value: slowpath_ratio,
-            shown: with_ci(slowpath_ratio, slow_ci),
-            target: "<= 1.03",
-            met: verdict_le(slow_ci, 1.03),
-            samples: Some(slow_n),
-        },
-        Target {
-            key: "detect_latency_p99_ms",
-            label: format!(
-                "Detection latency beyond stall_warn_ms={} (p50 / p99)",
-                fmt_opt(warn, "")
-            ),
-            value: d99,
-            shown: format!("{} / {}", fmt_opt(d50, " ms"), fmt_opt(d99, " ms")),
-            target: "p99 <= one scan interval (stall_warn_ms)",
-            met: d99.zip(warn).map(|(p, w)| p <= w),
-            samples: Some(lat_n),
-        },
-        Target {
-            key: "recovery_p99_ms",
-            label: format!(
-                "Recovery beyond oom_after_ms={} (p50 / p99, {} stalls)",
-                fmt_opt(raw.last("recover.oom_after_ms"), ""),
-                rec.len()
-            ),
-            value: r99,
-            shown: format!("{} / {}", fmt_opt(r50, " ms"), fmt_opt(r99, " ms")),
-            target: "p99 <= 500 ms",
-            met: r99.map(|p| p <= 500.0),
-            samples: Some(rec_n),
-        },
-        Target {
-            key: "cpu_burn_reduction",
-            label: "CPU burnt while stuck, back-off off / on".into(),
-            value: cpu_reduction,
-            shown: format!(
-                "{}{}x",
-                if cpu_lower_bound && cpu_reduction.is_some() {
-                    ">= "
-                } else {
-                    ""
-                },
-                fmt_opt(cpu_reduction.map(f64::round), "")
-            ),
-            target: ">= 10x",
-            met: cpu_reduction.map(|r| r >= 10.0),
-            samples: Some(cpu_n),
-        },
-    ];
-    targets.push(Target {
-        key: "footprint",
-        label: format!(
-            "Footprint: module size {} bytes, table {} slots",
-            fmt_opt(raw.last("foot.idle.module_size"), ""),
-            fmt_opt(capacity, "")
-        ),
-        value: None,
-        shown: format!(
-            "bounded: {} (max slots in use {})",
-            if bounded { "yes" } else { "no" },
-            fmt_opt(slots_max, "")
-        ),
-        target: "bounded",
-        met: Some(bounded),
-        samples: None,
-    });
-    // The figures short of their asked sample count, by target key.
-    let short: Vec<&Target> = targets
-        .iter()
-        .filter(|t| t.samples.and_then(|n| n.short()) == Some(true))
-        .collect();
-
-    let machine = Obj::new()
-        .put("host_cpu", Json::Str(t("machine.cpu")))
-        .num("host_cpus", raw.last("machine.cpus"))
-        .put("host_kernel", Json::Str(t("machine.kernel")))
-        .put("guest_kernel", Json::Str(t("machine.guest_kernel")))
-        .put("qemu", Json::Str(t("machine.qemu")))
-        .put("accel", Json::Str(t("machine.accel")))
-        .num("guest_mem_mb", raw.last("machine.guest_mem_mb"))
-        .num("guest_cpus", raw.last("machine.guest_cpus"))
-        .num("host_load_1min_start", raw.last("machine.load_start"))
-        .num("host_load_1min_end", raw.last("machine.load_end"))
-        .put(
-            "host_load_1min_before_boot",
-            Obj(raw
-                .nums
-                .iter()
-                .filter_map(|(k, v)| {
-                    let boot = k.strip_prefix("machine.load_before_")?;
-                    Some((boot.to_string(), Json::opt(v.last().copied())))
-                })
-                .collect())
-            .done(),
-        )
-        .done();
-
-    let json = Obj::new()
-        .num("schema", Some(1.0))
-        .put("date", Json::Str(t("date")))
-        .put("machine", machine)
-        .num("rounds", raw.last("rounds"))
-        .num("slow_rounds", raw.last("slow_rounds"))
-        .num("fastpath_ratio", fastpath_ratio)
-        .put("fastpath_ratio_ci95", ci_json(fast_ci))
-        .put("fastpath_ratio_spread", spread(&fast_geo))
-        .num("fastpath_ratio_worst_item", fast_worst)
-        .put("fastpath", fast_items.done())
-        .num("slowpath_ratio", slowpath_ratio)
-        .put("slowpath_ratio_ci95", ci_json(slow_ci))
-        .put("slowpath_ratio_spread", spread(&slow_geo))
-        .num("slowpath_ratio_worst_item", slow_worst)
-        .num(
-            "fastpath_slowpath_entries",
-            raw.last("fast.slowpath_entries_scope_all"),
-        )
-        .put(
-            "slowpath",
-            slow_items
-                .put(
-                    "direct_reclaim_rounds_per_loaded_run",
-                    Json::nums(raw.get("slow.direct_reclaim")),
-                )
-                .put(
-                    "free_kb_before_run",
-                    Json::nums(raw.get("slow.free_kb_before")),
-                )
-                .put(
-                    "tracked_per_loaded_run",
-                    Json::nums(raw.get("slow.tracked")),
-                )
-                .put("cost_per_tracked_entry", cost.json())
-                .done(),
-        )
-        .num("detect_latency_p50_ms", d50)
-        .num("detect_latency_p99_ms", d99)
-        .put(
-            "detect",
-            lat_n
-                .members(Obj::new())
-                .num("stall_warn_ms", warn)
-                .num("stalls", Some(lat.len() as f64))
-                .num("rounds", raw.last("detect.rounds"))
-                .num("rounds_formed", raw.last("detect.rounds_formed"))
-                .put(
-                    "round_start_avail_mb",
-                    Json::nums(raw.get("detect.round_avail_mb")),
-                )
-                .num("max_ms", sorted(lat).last().copied())
-                .put("latencies_ms", Json::nums(lat))
-                .done(),
-        )
-        .num("recovery_p50_ms", r50)
-        .num("recovery_p99_ms", r99)
-        .put(
-            "recovery",
-            rec_n
-                .members(Obj::new())
-                .num("oom_after_ms", raw.last("recover.oom_after_ms"))
-                .num("stalls", Some(rec.len() as f64))
-                .num("rounds", raw.last("recover.rounds"))
-                .num("rounds_run", raw.last("recover.rounds_run"))
-                .num("rounds_unformed", count("recover.unformed"))
-                .num("rounds_kernel_first", count("recover.kernel_first"))
-                .num("max_ms", sorted(rec).last().copied())
-                .put("over_ms", Json::nums(rec))
-                .put(
-                    "oom_kills_per_round",
-                    Json::nums(raw.get("recover.kills_per_round")),
-                )
-                .put(
-                    "module_triggers_per_round",
-                    Json::nums(raw.get("recover.module_triggers_per_round")),
-                )
-                .put(
-                    "baseline_no_module",
-                    Obj::new()
-                        .num("rounds", Some(base_rec.len() as f64))
-                        .num("rounds_unformed", count("recover.baseline.unformed"))
-                        .num(
-                            "recovered_within_window",
-                            Some(base_rec.iter().filter(|&&x| x != 0.0).count() as f64),
-                        )
-                        .num("window_ms", raw.last("recover.baseline.window_ms"))
-                        .num(
-                            "stuck_ms_median",
-                            median(raw.get("recover.baseline.stuck_ms")),
-                        )
-                        .done(),
-                )
-                .done(),
-        )
-        .num("cpu_burn_reduction", cpu_reduction)
-        .put(
-            "cpu_burn",
-            cpu_n
-                .members(Obj::new())
-                .num("rounds_run", raw.last("cpu.rounds_run"))
-                .put("reduction_is_lower_bound", Json::Bool(cpu_lower_bound))
-                .num("cpu_s_per_s_per_task_off", per_task(soff, off.len()))
-                .num("cpu_s_per_s_per_task_on", per_task(son, on.len()))
-                .num("round_ratio_median", median(&cpu_round_ratios))
-                .put("round_ratio_spread", spread(&cpu_round_ratios))
-                .num("seconds_per_round", Some(secs))
-                .num("workers", Some(workers))
-                .put("off_ticks", Json::nums(off))
-                .put("on_ticks", Json::nums(on))
-                .done(),
-        )
-        .put(
-            "baselines",
-            Obj::new()
-                .put("earlyoom", tool_json(raw, "earlyoom"))
-                .put("hung_task", tool_json(raw, "hung_task"))
-                .put("nofail_watchdog", tool_json(raw, "nofail_watchdog"))
-                .done(),
-        )
-        .put(
-            "footprint",
-            Obj::new()
-                .num("ko_text_bytes", raw.last("foot.ko_text"))
-                .num("ko_data_bytes", raw.last("foot.ko_data"))
-                .num("ko_rodata_bytes", raw.last("foot.ko_rodata"))
-                .num("ko_bss_bytes", raw.last("foot.ko_bss"))
-                .num("module_size_bytes", raw.last("foot.idle.module_size"))
-                .num("table_slots", capacity)
-                .put("tracking", Json::Arr(tracking))
-                .put("bounded", Json::Bool(bounded))
-                .done(),
-        )
-        .put(
-            "short_of_samples",
-            Json::Arr(short.iter().map(|t| Json::Str(t.key.into())).collect()),
-        )
-        .put(
-            "targets",
-            Json::Obj(
-                targets
-                    .iter()
-                    .map(|t| {
-                        let o = Obj::new()
-                            .num("value", t.value)
-                            .put("target", Json::Str(t.target.into()))
-                            .put("met", t.met.map_or(Json::Null, Json::Bool));
-                        let o = match t.samples {
-                            Some(n) => n.members(o),
-                            None => o,
-                        };
-                        (t.key.to_string(), o.done())
-                    })
-                    .collect(),
-            ),
-        )
-        .done();
-
-    // Markdown.
-    let mut md = String::new();
-    let _ = writeln!(
-        md,
-        "`make bench`, {} on {} ({} host CPUs, shared: other guests and builds ran at the same time), guest {} MiB / {} vCPUs under QEMU {} ({}), kernel {}; host 1-minute load average {} at the start, {} at the end (per boot: {}).\n",
-        t("date"),
-        t("machine.cpu"),
-        fmt_opt(raw.last("machine.cpus"), ""),
-        fmt_opt(raw.last("machine.guest_mem_mb"), ""),
-        fmt_opt(raw.last("machine.guest_cpus"), ""),
-        t("machine.qemu"),
-        t("machine.accel"),
-        t("machine.guest_kernel"),
-        fmt_opt(raw.last("machine.load_start"), ""),
-        fmt_opt(raw.last("machine.load_end"), ""),
-        raw.nums
-            .iter()
-            .filter_map(|(k, v)| Some(format!(
-                "{} {}",
-                k.strip_prefix("machine.load_before_")?,
-                fmt_num(*v.last()?)
-            )))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    let _ = writeln!(md, "| measure | result | target | met |");
-    let _ = writeln!(md, "| --- | --- | --- | --- |");
-    for t in &targets {
-        let met = match (t.met, t.value) {
+impl Target {
+    /// The table's result and met cells: the result with its sample count
+    /// (marked when short), the verdict.
+    fn cells(&self) -> (String, String) {
+        let met = match (self.met, self.value) {
             (None, Some(_)) => "undecided (the 95% CI straddles the target, or < 6 rounds)",
             (m, _) => yn(m),
         };
-        let (shown, met) = match t.samples {
+        match self.samples {
             Some(n) if n.short() == Some(true) => (
-                format!("{} (**{}**)", t.shown, n.note()),
-                match t.value {
+                format!("{} (**{}**)", self.shown, n.note()),
+                match self.value {
                     Some(_) => format!("{met} (on a short sample)"),
                     None => met.to_string(),
                 },
             ),
             // Nothing asked and nothing got: that boot did not run.
             Some(n) if n.asked.is_some() || n.got > 0 => {
-                (format!("{} ({})", t.shown, n.note()), met.to_string())
+                (format!("{} ({})", self.shown, n.note()), met.to_string())
             }
-            _ => (t.shown.clone(), met.to_string()),
+            _ => (self.shown.clone(), met.to_string()),
+        }
+    }
+}
+
+impl Tool {
+    /// The tool's row of the baselines table.
+    fn md_row(&self, label: &str) -> String {
+        // ", N ms after stall start" when the tool did it.
+        let after = |done: Option<bool>, ms: Option<f64>, how: &str| {
+            ms.filter(|_| done == Some(true))
+                .map_or(String::new(), |x| {
+                    format!(", {} ms after stall start{how}", fmt_num(x.round()))
+                })
         };
-        let _ = writeln!(md, "| {} | {shown} | {} | {met} |", t.label, t.target);
-    }
-    if !short.is_empty() {
-        let _ = writeln!(
-            md,
-            "\n**Short of the asked sample count**: {}. These figures rest on fewer samples than the benchmark asked for (rounds whose premise did not form, or a boot cut short: see the raw output's `#` lines); read them as indicative only.",
-            short
-                .iter()
-                .filter_map(|t| Some(format!("`{}` ({})", t.key, t.samples?.note())))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    let _ = writeln!(md);
-    let _ = writeln!(
-        md,
-        "| item (fast path {} rounds, slow path {}; order alternating) | unloaded | loaded | loaded/unloaded: median [min, max] |",
-        fmt_opt(raw.last("rounds"), ""),
-        fmt_opt(raw.last("slow_rounds"), "")
-    );
-    let _ = writeln!(md, "| --- | --- | --- | --- |");
-    for (prefix, items) in [("fast", FAST_ITEMS), ("slow", SLOW_ITEMS)] {
-        for (item, _) in items {
-            let a = raw.get(&format!("{prefix}.{item}.unloaded"));
-            let b = raw.get(&format!("{prefix}.{item}.loaded"));
-            let r = ratios(a, b);
-            if r.is_empty() {
-                continue;
-            }
-            let s = sorted(&r);
-            let _ = writeln!(
-                md,
-                "| {prefix}: {item} | {} ns | {} ns | {} [{}, {}] |",
-                fmt_num(median(a).unwrap_or(f64::NAN).round()),
-                fmt_num(median(b).unwrap_or(f64::NAN).round()),
-                fmt_num((median(&r).unwrap_or(f64::NAN) * 1000.0).round() / 1000.0),
-                fmt_num((s[0] * 1000.0).round() / 1000.0),
-                fmt_num((s[s.len() - 1] * 1000.0).round() / 1000.0),
-            );
-        }
-    }
-    let c = &cost;
-    let ns = |x: Option<f64>| x.map_or("-".into(), |v| format!("{} ns", fmt_num(v.round())));
-    let _ = writeln!(
-        md,
-        "\nCost per tracked slow-path entry (kernel_nofs_hold, {} entries per page): {} = probe mechanism {} + handler work {}; noise of this run ±{} per entry (half the unloaded runs' interquartile range): {}.",
-        fmt_opt(c.entries_per_page.map(|v| (v * 1000.0).round() / 1000.0), ""),
-        ns(c.total_ns),
-        ns(c.probe_ns),
-        ns(c.handler_ns()),
-        ns(c.noise_ns),
-        match (c.total_ns, c.noise_ns) {
-            (Some(t), Some(n)) if t.abs() > n => "measured",
-            (Some(_), Some(_)) => "below the noise, not measured",
-            _ => "not measured",
-        }
-    );
-    let _ = writeln!(md);
-    let _ = writeln!(
-        md,
-        "| tool | NOFAIL stall: detected | resolved | by / killed | ~95% memory, nothing stuck: kills |"
-    );
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- |");
-    for (tool, name) in [
-        (
-            "nofail_watchdog",
-            "nofail-watchdog (stall_warn_ms=1000, oom_after_ms=2000)",
-        ),
-        ("earlyoom", "earlyoom (Debian, default settings)"),
-        ("hung_task", "hung-task detector (timeout 5 s)"),
-    ] {
-        let k = |s: &str| format!("base.{tool}.{s}");
-        let med = |s: &str| median(raw.get(&k(s)));
-        let det = yes_no(med("stall_detected"));
-        let res = yes_no(med("stall_resolved"));
-        let _ = writeln!(
-            md,
-            "| {name} | {}{} | {}{} | {} | {} {} |",
-            yn(det),
-            med("stall_detect_ms").filter(|_| det == Some(true)).map_or(
-                String::new(),
-                |x| format!(", {} ms after stall start (median)", fmt_num(x.round()))
-            ),
-            yn(res),
-            med("stall_resolve_ms")
-                .filter(|_| res == Some(true))
-                .map_or(String::new(), |x| format!(
-                    ", {} ms after stall start",
-                    fmt_num(x.round())
-                )),
-            raw.text(&k("stall_killed")).unwrap_or("-"),
-            fmt_opt(med("fp_kills"), ""),
-            raw.text(&k("fp_killed"))
+        format!(
+            "| {label} | {}{} | {}{} | {} | {} {} |",
+            yn(self.stall_detected),
+            after(self.stall_detected, self.stall_detect_ms, " (median)"),
+            yn(self.stall_resolved),
+            after(self.stall_resolved, self.stall_resolve_ms, ""),
+            self.text("stall_killed").unwrap_or("-"),
+            fmt_opt(self.fp_kills, ""),
+            self.text("fp_killed")
                 .filter(|s| !s.is_empty())
                 .map_or(String::new(), |s| format!("({s})")),
-        );
+        )
     }
-    for tool in ["nofail_watchdog", "earlyoom", "hung_task"] {
-        if let Some(n) = raw.text(&format!("base.{tool}.notes")) {
-            let _ = writeln!(md, "\n{tool}: {n}");
-        }
-    }
-    let _ = writeln!(md);
-    let _ = writeln!(
-        md,
-        "| footprint | .text | .data | .bss | /proc/modules size | tracking N=1 / 64 / 1024 / 1100: slots in use (overflow), module size |"
-    );
-    let _ = writeln!(md, "| --- | --- | --- | --- | --- | --- |");
-    let mut cells = Vec::new();
-    for n in [1, 64, 1024, 1100] {
-        let k = |s: &str| format!("foot.n{n}.{s}");
-        if let Some(s) = raw.last(&k("slots_in_use")) {
-            cells.push(format!(
-                "{n}: {} ({}), {} B",
-                fmt_num(s),
-                fmt_opt(raw.last(&k("overflow")), ""),
-                fmt_opt(raw.last(&k("module_size")), "")
-            ));
-        }
-    }
-    let _ = writeln!(
-        md,
-        "| nofail_watchdog.ko | {} B | {} B | {} B | {} B | {} |",
-        fmt_opt(raw.last("foot.ko_text"), ""),
-        fmt_opt(raw.last("foot.ko_data"), ""),
-        fmt_opt(raw.last("foot.ko_bss"), ""),
-        fmt_opt(raw.last("foot.idle.module_size"), ""),
-        cells.join("; ")
-    );
-    (json, md)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
 
     fn close(a: Option<f64>, b: f64) -> bool {
         a.is_some_and(|a| (a - b).abs() < 1e-9)
@@ -1217,16 +1545,30 @@ mod tests {
 
     #[test]
     fn json_rendering() {
-        let j = Obj::new()
-            .num("x", Some(1.23456))
-            .num("y", None)
-            .put("s", Json::Str("a\"b\n".into()))
-            .put("v", Json::nums(&[1.0, 2.5]))
-            .put("b", Json::Bool(true))
-            .done();
+        #[derive(Serialize)]
+        struct T {
+            x: Option<f64>,
+            y: Option<f64>,
+            z: f64,
+            n: usize,
+            s: &'static str,
+            v: Vec<f64>,
+            b: bool,
+            m: Members<f64>,
+        }
+        let t = T {
+            x: Some(1.23456),
+            y: None,
+            z: f64::NAN,
+            n: 3,
+            s: "a\"b\n",
+            v: vec![1.0, 2.5],
+            b: true,
+            m: Members(vec![("q".into(), -0.00001)]),
+        };
         assert_eq!(
-            j.render(),
-            "{\n  \"x\": 1.2346,\n  \"y\": null,\n  \"s\": \"a\\\"b\\n\",\n  \"v\": [1, 2.5],\n  \"b\": true\n}\n"
+            to_json_text(&t),
+            "{\n  \"x\": 1.2346,\n  \"y\": null,\n  \"z\": null,\n  \"n\": 3,\n  \"s\": \"a\\\"b\\n\",\n  \"v\": [\n    1,\n    2.5\n  ],\n  \"b\": true,\n  \"m\": {\n    \"q\": 0\n  }\n}\n"
         );
         assert_eq!(fmt_num(f64::NAN), "null");
         assert_eq!(fmt_num(-0.00001), "0");
@@ -1247,22 +1589,34 @@ mod tests {
         assert_eq!(unknown.note(), "3 rounds");
         assert_eq!(Samples::new(0, Some(f64::NAN), "rounds").asked, None);
         assert_eq!(
-            short.members(Obj::new()).done().render(),
+            to_json_text(&short),
             "{\n  \"samples\": 6,\n  \"samples_asked\": 24,\n  \"short\": true,\n  \"sample_unit\": \"stalls\"\n}\n"
         );
-        assert!(unknown
-            .members(Obj::new())
-            .done()
-            .render()
-            .contains("\"short\": null"));
+        assert!(to_json_text(&unknown).contains("\"short\": null"));
     }
 
-    /// Member `path` (keys separated by '/') of a JSON object.
-    fn at(j: &Json, path: &str) -> Option<Json> {
-        path.split('/').try_fold(j.clone(), |j, k| match j {
-            Json::Obj(kv) => kv.into_iter().find(|(n, _)| n == k).map(|(_, v)| v),
-            _ => None,
-        })
+    /// The report of `text` as written: `results.json` read back, and the
+    /// table.
+    fn written(text: &str) -> (Value, String) {
+        let mut raw = Raw::default();
+        raw.parse(text);
+        let (json, md) = report_texts(&raw);
+        (
+            serde_json::from_str(&json).expect("results.json is JSON"),
+            md,
+        )
+    }
+
+    #[test]
+    fn tool_figures_are_tools_fields() {
+        let Value::Object(keys) = serde_json::to_value(Tool::default()).unwrap() else {
+            panic!("not an object")
+        };
+        let mut keys: Vec<&str> = keys.keys().map(String::as_str).collect();
+        let mut want = TOOL_FIGURES.to_vec();
+        keys.sort_unstable();
+        want.sort_unstable();
+        assert_eq!(keys, want);
     }
 
     #[test]
@@ -1290,41 +1644,33 @@ mod tests {
         for _ in 0..4 {
             text += "NFWB cpu.off_ticks 400\nNFWB cpu.on_ticks 3\n";
         }
-        let mut raw = Raw::default();
-        raw.parse(&text);
-        let (json, md) = report(&raw);
-        let num = |p: &str| at(&json, p);
-        assert_eq!(num("detect_latency_p99_ms"), Some(Json::Num(28.0)));
+        let (json, md) = written(&text);
+        let num = |p: &str| json.pointer(&format!("/{p}")).cloned();
+        assert_eq!(num("detect_latency_p99_ms"), Some(json!(28)));
         for p in ["targets/detect_latency_p99_ms", "detect"] {
-            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(6.0)), "{p}");
-            assert_eq!(num(&format!("{p}/samples_asked")), Some(Json::Num(24.0)));
-            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(true)));
+            assert_eq!(num(&format!("{p}/samples")), Some(json!(6)), "{p}");
+            assert_eq!(num(&format!("{p}/samples_asked")), Some(json!(24)));
+            assert_eq!(num(&format!("{p}/short")), Some(json!(true)));
         }
-        assert_eq!(num("detect/rounds_formed"), Some(Json::Num(1.0)));
+        assert_eq!(num("detect/rounds_formed"), Some(json!(1)));
         for p in ["targets/recovery_p99_ms", "recovery"] {
-            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(7.0)), "{p}");
-            assert_eq!(num(&format!("{p}/samples_asked")), Some(Json::Num(10.0)));
-            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(true)));
-            assert_eq!(
-                num(&format!("{p}/sample_unit")),
-                Some(Json::Str("rounds".into()))
-            );
+            assert_eq!(num(&format!("{p}/samples")), Some(json!(7)), "{p}");
+            assert_eq!(num(&format!("{p}/samples_asked")), Some(json!(10)));
+            assert_eq!(num(&format!("{p}/short")), Some(json!(true)));
+            assert_eq!(num(&format!("{p}/sample_unit")), Some(json!("rounds")));
         }
-        assert_eq!(num("recovery/rounds_unformed"), Some(Json::Num(1.0)));
-        assert_eq!(num("recovery/rounds_kernel_first"), Some(Json::Num(2.0)));
+        assert_eq!(num("recovery/rounds_unformed"), Some(json!(1)));
+        assert_eq!(num("recovery/rounds_kernel_first"), Some(json!(2)));
         for p in ["targets/cpu_burn_reduction", "cpu_burn"] {
-            assert_eq!(num(&format!("{p}/samples")), Some(Json::Num(4.0)), "{p}");
-            assert_eq!(num(&format!("{p}/short")), Some(Json::Bool(false)));
+            assert_eq!(num(&format!("{p}/samples")), Some(json!(4)), "{p}");
+            assert_eq!(num(&format!("{p}/short")), Some(json!(false)));
         }
         // No fast-path boot: nothing asked, nothing short.
-        assert_eq!(num("targets/fastpath_ratio/short"), Some(Json::Null));
+        assert_eq!(num("targets/fastpath_ratio/short"), Some(Value::Null));
         assert!(md.contains("| n/a | <= 1.01 | n/a |"), "{md}");
         assert_eq!(
             num("short_of_samples"),
-            Some(Json::Arr(vec![
-                Json::Str("detect_latency_p99_ms".into()),
-                Json::Str("recovery_p99_ms".into())
-            ]))
+            Some(json!(["detect_latency_p99_ms", "recovery_p99_ms"]))
         );
         assert!(
             md.contains("| 8 ms / 28 ms (**6 of 24 stalls: short**) |"),
@@ -1343,7 +1689,6 @@ mod tests {
 
     #[test]
     fn report_keys_and_targets() {
-        let mut raw = Raw::default();
         let mut text = String::new();
         for i in 0..10 {
             let x = 100.0 + f64::from(i);
@@ -1372,12 +1717,8 @@ mod tests {
         text += "NFWB foot.table_slots 1024\nNFWB foot.idle.module_size 155648\n";
         text += "NFWB foot.n1024.slots_in_use 1024\nNFWB foot.n1024.module_size 155648\n";
         text += "NFWB foot.n1100.slots_in_use 1024\nNFWB foot.n1100.overflow 76\nNFWB foot.n1100.module_size 155648\n";
-        raw.parse(&text);
-        let (json, md) = report(&raw);
-        let Json::Obj(top) = &json else {
-            panic!("not an object")
-        };
-        let get = |k: &str| top.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let (json, md) = written(&text);
+        let get = |k: &str| json.get(k).cloned();
         for k in [
             "fastpath_ratio",
             "slowpath_ratio",
@@ -1392,18 +1733,16 @@ mod tests {
         ] {
             assert!(get(k).is_some(), "missing {k}");
         }
-        let Some(Json::Num(f)) = get("fastpath_ratio") else {
-            panic!()
-        };
+        let f = json["fastpath_ratio"].as_f64().expect("a number");
         assert!((f - 1.005).abs() < 1e-9);
-        assert_eq!(get("detect_latency_p99_ms"), Some(Json::Num(24.0)));
-        assert_eq!(get("recovery_p99_ms"), Some(Json::Num(720.0)));
+        assert_eq!(get("detect_latency_p99_ms"), Some(json!(24)));
+        assert_eq!(get("recovery_p99_ms"), Some(json!(720)));
         // 4000 ticks off, 5 on.
-        assert_eq!(get("cpu_burn_reduction"), Some(Json::Num(800.0)));
-        let rendered = json.render();
-        assert!(rendered.contains("\"earlyoom\": {\n      \"stall_detected\": true"));
-        assert!(rendered.contains("\"extra\": 7"));
-        assert!(rendered.contains("\"bounded\": true"));
+        assert_eq!(get("cpu_burn_reduction"), Some(json!(800)));
+        assert_eq!(json["baselines"]["earlyoom"]["stall_detected"], json!(true));
+        assert_eq!(json["baselines"]["earlyoom"]["extra"], json!(7));
+        assert_eq!(json["baselines"]["earlyoom"]["fp_killed"], json!("hog(5)"));
+        assert_eq!(json["footprint"]["bounded"], json!(true));
         assert!(md.contains("| <= 1.01 | yes |"), "{md}");
         assert!(md.contains("| <= 1.03 | no |"));
         assert!(md.contains("p99 <= 500 ms | no |"));
@@ -1411,6 +1750,6 @@ mod tests {
         assert!(md.contains("| 12 ms / 24 ms (24 of 24 stalls) |"), "{md}");
         assert!(md.contains("(10 of 10 rounds) | >= 10x |"));
         assert!(!md.contains("short"), "{md}");
-        assert_eq!(get("short_of_samples"), Some(Json::Arr(vec![])));
+        assert_eq!(get("short_of_samples"), Some(json!([])));
     }
 }

@@ -73,8 +73,7 @@ fn report(args: &[String]) {
             Err(e) => die(&format!("{f}: {e}")),
         }
     }
-    let (json, md) = bench::report(&raw);
-    let json = json.render();
+    let (json, md) = bench::report_texts(&raw);
     match json_out {
         Some(p) => std::fs::write(&p, json).unwrap_or_else(|e| die(&format!("{p}: {e}"))),
         None => print!("{json}"),
