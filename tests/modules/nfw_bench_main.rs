@@ -38,7 +38,7 @@
 //! Unloading stops stallers that are still running.
 
 use core::cell::UnsafeCell;
-use core::fmt::{self, Write};
+use core::fmt::Write;
 use core::ptr;
 use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::bindings as b;
@@ -50,11 +50,23 @@ use kernel::prelude::*;
 #[allow(dead_code)]
 #[path = "common/chain.rs"]
 mod chain;
+// The module's own (pure, host-tested) formatting helper.
+#[path = "../../rust/logic/fmtbuf.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod fmtbuf;
+#[allow(dead_code)]
+#[path = "common/gfp.rs"]
+mod gfp;
 #[allow(dead_code)]
 #[path = "common/sysfs_dir.rs"]
 mod sysfs_dir;
+#[allow(dead_code)]
+#[path = "common/util.rs"]
+mod util;
 use chain::{cond_resched, Chain, Kind};
+use fmtbuf::FmtBuf;
 use sysfs_dir::{Dir, File, Group};
+use util::{now_ns, number, words};
 
 module! {
     type: Bench,
@@ -73,26 +85,6 @@ const MAX_STALLERS: usize = 2048;
 const STALL_RESERVE_PAGES: usize = 256;
 /// An allocation this slow counts as `slow` in `hold`.
 const SLOW_NS: u64 = 1_000_000;
-
-/// Raw gfp masks (`include/linux/gfp_types.h` in 6.12).
-mod gfp {
-    use kernel::bindings as b;
-
-    pub(crate) const KERNEL: b::gfp_t = b::GFP_KERNEL;
-    pub(crate) const FS: b::gfp_t = 1 << b::___GFP_FS_BIT;
-    pub(crate) const NOFS: b::gfp_t = KERNEL & !FS;
-    pub(crate) const NOFAIL: b::gfp_t = 1 << b::___GFP_NOFAIL_BIT;
-    pub(crate) const DMA: b::gfp_t = 1 << b::___GFP_DMA_BIT;
-
-    const _: () = assert!(KERNEL == 0xcc0);
-    const _: () = assert!(NOFS == 0xc40);
-}
-
-/// Monotonic time in nanoseconds.
-fn now_ns() -> u64 {
-    // SAFETY: `ktime_get_mono_fast_ns()` has no preconditions.
-    unsafe { b::ktime_get_mono_fast_ns() }
-}
 
 /// What a fast-path batch allocates.
 #[derive(Clone, Copy)]
@@ -366,67 +358,35 @@ impl Locked {
     }
 }
 
-/// Writes into a byte slice.
-struct SliceWriter<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Write for SliceWriter<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len.checked_add(s.len()).ok_or(fmt::Error)?;
-        if end > self.buf.len() {
-            return Err(fmt::Error);
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
-/// Parses a decimal number in `min..=max`.
-fn number(s: Option<&[u8]>, min: usize, max: usize) -> Result<usize> {
-    let s = s.ok_or(EINVAL)?;
-    if s.is_empty() || s.len() > 9 || !s.iter().all(u8::is_ascii_digit) {
-        return Err(EINVAL);
-    }
-    let v = s
-        .iter()
-        .fold(0usize, |v, &c| v * 10 + usize::from(c - b'0'));
-    if v < min || v > max {
-        return Err(EINVAL);
-    }
-    Ok(v)
+/// The argument `word` of a command: a decimal number in `min..=max`.
+fn arg(word: Option<&[u8]>, min: usize, max: usize) -> Result<usize> {
+    let v = number(word.ok_or(EINVAL)?, min as u32, max as u32)?;
+    Ok(v as usize)
 }
 
 /// Runs one command.
 fn command(st: &mut State, input: &[u8]) -> Result {
-    let mut w = input
-        .split(|c| c.is_ascii_whitespace() || *c == 0)
-        .filter(|w| !w.is_empty());
+    let mut w = words(input);
     let cmd = w.next().ok_or(EINVAL)?;
-    let mut out = SliceWriter {
-        buf: &mut st.result,
-        len: 0,
-    };
+    let mut out = FmtBuf::new(&mut st.result);
     match cmd {
         b"fast" => {
             let what = match w.next() {
-                Some(b"pages") => Fast::Pages(number(w.next(), 0, 3)? as u32),
-                Some(b"kmalloc") => Fast::Kmalloc(number(w.next(), 8, 65536)?),
+                Some(b"pages") => Fast::Pages(arg(w.next(), 0, 3)? as u32),
+                Some(b"kmalloc") => Fast::Kmalloc(arg(w.next(), 8, 65536)?),
                 _ => return Err(EINVAL),
             };
-            let batch = number(w.next(), 1, MAX_BATCH)?;
-            let batches = number(w.next(), 1, MAX_BATCHES)?;
+            let batch = arg(w.next(), 1, MAX_BATCH)?;
+            let batches = arg(w.next(), 1, MAX_BATCHES)?;
             run_fast(what, batch, batches, &mut out)?;
         }
         b"hold" => {
-            let kb = number(w.next(), 4, 4 << 20)?;
-            let nofs = number(w.next(), 0, 1)? == 1;
+            let kb = arg(w.next(), 4, 4 << 20)?;
+            let nofs = arg(w.next(), 0, 1)? == 1;
             run_hold(kb, nofs, &mut out)?;
         }
         b"stall" => {
-            let n = number(w.next(), 1, MAX_STALLERS)?;
+            let n = arg(w.next(), 1, MAX_STALLERS)?;
             if st.stallers.is_some() {
                 return Err(EBUSY);
             }
@@ -441,10 +401,14 @@ fn command(st: &mut State, input: &[u8]) -> Result {
         }
         _ => return Err(EINVAL),
     }
+    // A result line that did not fit (none is that long).
+    if out.truncated() {
+        return Err(EINVAL);
+    }
     if w.next().is_some() {
         return Err(EINVAL);
     }
-    st.len = out.len;
+    st.len = out.len();
     Ok(())
 }
 
