@@ -55,5 +55,5 @@ const _: () = {
     assert!(gfp::ZERO == b::NFW_GFP_ZERO);
     assert!(gfp::ZEROTAGS == b::NFW_GFP_ZEROTAGS);
     assert!(gfp::GFP_KERNEL == b::NFW_GFP_KERNEL);
-    assert!(b::NFW_TASK_COMM_LEN == 16);
+    assert!(b::NFW_TASK_COMM_LEN as usize == crate::logic::comm::COMM_LEN);
 };

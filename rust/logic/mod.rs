@@ -17,12 +17,14 @@
 //! - [`events`]: events for userspace (the `events` file, uevents) and
 //!   their rate limit.
 //! - [`fmtbuf`]: a truncating [`core::fmt::Write`] sink over a byte buffer.
+//! - [`comm`]: a task's command name, packed for atomics and shown escaped.
 
 // Not every item is used by every build of the module, and the items are
 // `pub` so that the host test crate can reach them.
 #![allow(dead_code)]
 #![allow(unreachable_pub)]
 
+pub mod comm;
 pub mod events;
 pub mod fmtbuf;
 pub mod gfp;

@@ -6,41 +6,7 @@ use super::bindings as b;
 use super::cstr_ptr;
 use kernel::bindings as kb;
 
-/// A task's command name as the kernel stores it (`TASK_COMM_LEN` bytes, NUL padded).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct Comm(pub(crate) [u8; 16]);
-
-impl Comm {
-    /// Packs the name into two words, to store it in atomics.
-    pub(crate) fn pack(&self) -> [u64; 2] {
-        let mut w = [0u64; 2];
-        for (i, &c) in self.0.iter().enumerate() {
-            w[i / 8] |= u64::from(c) << ((i % 8) * 8);
-        }
-        w
-    }
-
-    /// Inverse of [`Comm::pack`].
-    pub(crate) fn unpack(w: [u64; 2]) -> Self {
-        Comm(core::array::from_fn(|i| (w[i / 8] >> ((i % 8) * 8)) as u8))
-    }
-}
-
-impl core::fmt::Display for Comm {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        use core::fmt::Write;
-        for &c in self.0.iter().take_while(|&&c| c != 0) {
-            // Printable ASCII as is, anything else escaped: a comm is user
-            // controlled and ends up in logs and sysfs.
-            if (0x21..0x7f).contains(&c) {
-                f.write_char(c as char)?;
-            } else {
-                write!(f, "\\x{:02x}", c)?;
-            }
-        }
-        Ok(())
-    }
-}
+pub(crate) use crate::logic::comm::Comm;
 
 /// The identity of the current task, read without locks (fine for reports).
 pub(crate) struct CurrentTask {

@@ -11,9 +11,3 @@ extern crate std;
 
 #[path = "../../../rust/logic/mod.rs"]
 pub mod logic;
-
-// `rust/logic/comm.rs` is shared with the stall generator
-// (`tests/modules/`) but not yet listed in `rust/logic/mod.rs`: compiled
-// here on its own until it is (then it is `logic::comm` and this goes).
-#[path = "../../../rust/logic/comm.rs"]
-pub mod comm;

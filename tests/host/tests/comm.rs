@@ -1,6 +1,6 @@
 //! Tests of `logic::comm`: a task's command name, packed and shown.
 
-use nfw_logic_tests::comm::{Comm, COMM_LEN};
+use nfw_logic_tests::logic::comm::{Comm, COMM_LEN};
 
 fn comm(s: &[u8]) -> Comm {
     let mut c = [0u8; COMM_LEN];
