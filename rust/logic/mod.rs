@@ -17,6 +17,9 @@
 //! - [`events`]: events for userspace (the `events` file, uevents) and
 //!   their rate limit.
 //! - [`fmtbuf`]: a truncating [`core::fmt::Write`] sink over a byte buffer.
+//! - [`seqcount`]: sequence-counted records and rings, written lock-free
+//!   from the hooks and read whole (or not at all) by the watchdog and
+//!   sysfs (atomics only).
 
 // Not every item is used by every build of the module, and the items are
 // `pub` so that the host test crate can reach them.
@@ -28,4 +31,5 @@ pub mod fmtbuf;
 pub mod gfp;
 pub mod hist;
 pub mod knobs;
+pub mod seqcount;
 pub mod stall;
