@@ -22,6 +22,7 @@
 
 use crate::logic::events::{self as ev, Event, EventKind, RateLimit};
 use crate::logic::fmtbuf::{newest_that_fit, Count, FmtBuf};
+use crate::logic::seqcount::{RingSlot, SeqRing};
 use crate::logic::stall::{self, Policy};
 use crate::sys::uevent::ModuleKobj;
 use crate::sys::workqueue::{Work, WorkItem};
@@ -34,14 +35,12 @@ use kernel::prelude::*;
 /// Events kept for readers of `events` and for the uevent work.
 const LEN: usize = 32;
 
-/// One recorded event.
+/// The fields of one recorded event in the ring (its number is the ring's).
 ///
 /// # Invariants
 ///
-/// Written by the watchdog thread only, with `lock` odd while it writes.
+/// Written by the watchdog thread only ([`SeqRing::push_single_writer`]).
 struct Entry {
-    lock: AtomicU32,
-    seq: AtomicU64,
     time_ns: AtomicU64,
     kind: AtomicU32,
     pid: AtomicU32,
@@ -58,8 +57,6 @@ struct Entry {
 impl Entry {
     const fn new() -> Self {
         Self {
-            lock: AtomicU32::new(0),
-            seq: AtomicU64::new(0),
             time_ns: AtomicU64::new(0),
             kind: AtomicU32::new(0),
             pid: AtomicU32::new(0),
@@ -73,9 +70,11 @@ impl Entry {
     }
 }
 
-static RING: [Entry; LEN] = [const { Entry::new() }; LEN];
-/// Sequence number of the newest event (0: none yet).
-static HEAD: AtomicU64 = AtomicU64::new(0);
+/// Event number `seq` is the ring's push number `seq - 1`.
+static RING: SeqRing<Entry, LEN> = SeqRing::new([const { RingSlot::new(Entry::new()) }; LEN]);
+/// Sequence number of the newest event (0: none yet): the ring's count of
+/// pushes, which it advances once an event is complete.
+static HEAD: &AtomicU64 = RING.head_counter();
 /// Newest event the uevent work has dealt with.
 static UEVENT_DONE: AtomicU64 = AtomicU64::new(0);
 /// Uevents sent, dropped by the rate limit (or lost), failed.
@@ -118,31 +117,26 @@ pub(crate) fn detach() {
 
 /// Reads event `seq` back, if it is still in the ring.
 fn read(seq: u64) -> Option<(Event<Comm>, bool, u32)> {
-    if seq == 0 {
-        return None;
-    }
-    let e = &RING[(seq % LEN as u64) as usize];
-    let lock = e.lock.load(Ordering::Acquire);
-    if lock & 1 != 0 {
-        return None;
-    }
-    let event = Event {
-        seq: e.seq.load(Ordering::Relaxed),
-        time_ns: e.time_ns.load(Ordering::Relaxed),
-        kind: EventKind::from_u32(e.kind.load(Ordering::Relaxed))?,
-        pid: e.pid.load(Ordering::Relaxed) as i32,
-        comm: Comm::unpack([
-            e.comm[0].load(Ordering::Relaxed),
-            e.comm[1].load(Ordering::Relaxed),
-        ]),
-        gfp: e.gfp.load(Ordering::Relaxed),
-        order: e.order.load(Ordering::Relaxed),
-        ms: e.ms.load(Ordering::Relaxed),
-    };
-    let uevent = e.uevent.load(Ordering::Relaxed);
-    let dropped = e.dropped.load(Ordering::Relaxed);
-    core::sync::atomic::fence(Ordering::Acquire);
-    (e.lock.load(Ordering::Relaxed) == lock && event.seq == seq).then_some((event, uevent, dropped))
+    // Relaxed loads: the ring's sequence count validates them.
+    RING.read(seq.checked_sub(1)?, |e| {
+        let event = Event {
+            seq,
+            time_ns: e.time_ns.load(Ordering::Relaxed),
+            kind: EventKind::from_u32(e.kind.load(Ordering::Relaxed))?,
+            pid: e.pid.load(Ordering::Relaxed) as i32,
+            comm: Comm::unpack([
+                e.comm[0].load(Ordering::Relaxed),
+                e.comm[1].load(Ordering::Relaxed),
+            ]),
+            gfp: e.gfp.load(Ordering::Relaxed),
+            order: e.order.load(Ordering::Relaxed),
+            ms: e.ms.load(Ordering::Relaxed),
+        };
+        let uevent = e.uevent.load(Ordering::Relaxed);
+        let dropped = e.dropped.load(Ordering::Relaxed);
+        Some((event, uevent, dropped))
+    })
+    .flatten()
 }
 
 /// The watchdog thread's side: records events and delivers them.
@@ -182,7 +176,6 @@ impl Emitter {
         order: u32,
         ms: u64,
     ) {
-        let seq = HEAD.load(Ordering::Relaxed).wrapping_add(1);
         let uevent = ev::uevent_allowed(kind, &mut self.limit, crate::sys::now_ns());
         let dropped = if uevent {
             core::mem::take(&mut self.dropped)
@@ -191,24 +184,22 @@ impl Emitter {
             UEVENTS_DROPPED.fetch_add(1, Ordering::Relaxed);
             0
         };
-        let e = &RING[(seq % LEN as u64) as usize];
-        // INVARIANT: odd while we write; we are the only writer.
-        let lock = e.lock.fetch_add(1, Ordering::AcqRel);
-        core::sync::atomic::fence(Ordering::Release);
-        e.seq.store(seq, Ordering::Relaxed);
-        e.time_ns.store(time_ns, Ordering::Relaxed);
-        e.kind.store(kind as u32, Ordering::Relaxed);
-        e.pid.store(pid as u32, Ordering::Relaxed);
-        let c = comm.pack();
-        e.comm[0].store(c[0], Ordering::Relaxed);
-        e.comm[1].store(c[1], Ordering::Relaxed);
-        e.gfp.store(gfp, Ordering::Relaxed);
-        e.order.store(order, Ordering::Relaxed);
-        e.ms.store(ms, Ordering::Relaxed);
-        e.uevent.store(uevent, Ordering::Relaxed);
-        e.dropped.store(dropped, Ordering::Relaxed);
-        e.lock.store(lock.wrapping_add(2), Ordering::Release);
-        HEAD.store(seq, Ordering::Release);
+        // INVARIANT: we are the only writer. Relaxed stores: the entry's
+        // sequence count orders them; the head counts the event (Release)
+        // once it is complete.
+        RING.push_single_writer(|_, e| {
+            e.time_ns.store(time_ns, Ordering::Relaxed);
+            e.kind.store(kind as u32, Ordering::Relaxed);
+            e.pid.store(pid as u32, Ordering::Relaxed);
+            let c = comm.pack();
+            e.comm[0].store(c[0], Ordering::Relaxed);
+            e.comm[1].store(c[1], Ordering::Relaxed);
+            e.gfp.store(gfp, Ordering::Relaxed);
+            e.order.store(order, Ordering::Relaxed);
+            e.ms.store(ms, Ordering::Relaxed);
+            e.uevent.store(uevent, Ordering::Relaxed);
+            e.dropped.store(dropped, Ordering::Relaxed);
+        });
         self.notify = true;
         self.uevent |= uevent;
     }
@@ -357,7 +348,7 @@ pub(crate) fn show(w: &mut impl Write, room: usize) -> core::fmt::Result {
 /// Lines for the `stats` file.
 pub(crate) fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     let l = |a: &AtomicU64| a.load(Ordering::Relaxed);
-    writeln!(w, "events {}", l(&HEAD))?;
+    writeln!(w, "events {}", l(HEAD))?;
     writeln!(w, "uevents_sent {}", l(&UEVENTS_SENT))?;
     writeln!(w, "uevents_dropped {}", l(&UEVENTS_DROPPED))?;
     writeln!(w, "uevents_failed {}", l(&UEVENTS_FAILED))

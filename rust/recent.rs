@@ -3,27 +3,22 @@
 //! A small ring of recently ended stalls (those that were reported), with
 //! their timestamps, for the `recent` sysfs file.
 //!
-//! Written lock-free from the slow-path return hook; each entry has a
-//! sequence count so readers skip entries that are being rewritten.
+//! Written lock-free from the slow-path return hook (any CPU): a
+//! [`SeqRing`], whose sequence counts let readers skip entries that are
+//! being rewritten.
 
 use crate::logic::fmtbuf::{newest_that_fit, Count};
-use crate::logic::gfp::Gfp;
-use crate::track::Snapshot;
+use crate::logic::gfp::{Gfp, Kind};
+use crate::logic::seqcount::{RingSlot, SeqRing};
+use crate::sys::Comm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// Number of ended stalls remembered.
 const LEN: usize = 64;
 
-/// One ended stall.
-///
-/// # Invariants
-///
-/// `seq` is odd while a writer fills the entry in.
+/// The fields of one ended stall in the ring (see [`Ended`]).
 struct Entry {
-    seq: AtomicU32,
-    /// Which push this is (its `HEAD` number).
-    num: AtomicU64,
     pid: AtomicU32,
     comm: [AtomicU64; 2],
     gfp: AtomicU32,
@@ -38,8 +33,6 @@ struct Entry {
 impl Entry {
     const fn new() -> Self {
         Self {
-            seq: AtomicU32::new(0),
-            num: AtomicU64::new(0),
             pid: AtomicU32::new(0),
             comm: [AtomicU64::new(0), AtomicU64::new(0)],
             gfp: AtomicU32::new(0),
@@ -53,45 +46,38 @@ impl Entry {
     }
 }
 
-static RING: [Entry; LEN] = [const { Entry::new() }; LEN];
-static HEAD: AtomicU64 = AtomicU64::new(0);
+static RING: SeqRing<Entry, LEN> = SeqRing::new([const { RingSlot::new(Entry::new()) }; LEN]);
 
-/// Records an ended stall (called from the slow-path return hook).
-pub(crate) fn push(s: &Snapshot, first_report_ns: u64, end_ns: u64) {
-    let n = HEAD.fetch_add(1, Ordering::Relaxed);
-    let e = &RING[(n % LEN as u64) as usize];
-    // INVARIANT: odd while we write.
-    let seq = e.seq.fetch_add(1, Ordering::AcqRel);
-    if seq & 1 != 0 {
-        // Another writer lapped the ring onto this entry; let it finish.
-        e.seq.fetch_sub(1, Ordering::Relaxed);
-        return;
-    }
-    core::sync::atomic::fence(Ordering::Release);
-    e.num.store(n, Ordering::Relaxed);
-    e.pid.store(s.pid as u32, Ordering::Relaxed);
-    let c = s.comm.pack();
-    e.comm[0].store(c[0], Ordering::Relaxed);
-    e.comm[1].store(c[1], Ordering::Relaxed);
-    e.gfp.store(s.gfp, Ordering::Relaxed);
-    e.order_kind
-        .store((s.order << 8) | s.kind as u32, Ordering::Relaxed);
-    e.start_ns.store(s.start_ns, Ordering::Relaxed);
-    e.first_report_ns.store(first_report_ns, Ordering::Relaxed);
-    e.end_ns.store(end_ns, Ordering::Relaxed);
-    e.rounds.store(s.rounds, Ordering::Relaxed);
-    e.sleeps.store(s.sleeps, Ordering::Relaxed);
-    e.seq.store(seq.wrapping_add(2), Ordering::Release);
+/// Records an ended stall (called from the slow-path return hook, and from
+/// whoever closes a stall). Lost if a stall pushed [`LEN`] earlier is still
+/// being written into the same entry.
+pub(crate) fn push(s: &Ended) {
+    // Relaxed stores: the ring's sequence count orders them.
+    RING.push(|_, e| {
+        e.pid.store(s.pid, Ordering::Relaxed);
+        let c = s.comm.pack();
+        e.comm[0].store(c[0], Ordering::Relaxed);
+        e.comm[1].store(c[1], Ordering::Relaxed);
+        e.gfp.store(s.gfp, Ordering::Relaxed);
+        e.order_kind
+            .store((s.order << 8) | s.kind as u32, Ordering::Relaxed);
+        e.start_ns.store(s.start_ns, Ordering::Relaxed);
+        e.first_report_ns
+            .store(s.first_report_ns, Ordering::Relaxed);
+        e.end_ns.store(s.end_ns, Ordering::Relaxed);
+        e.rounds.store(s.rounds, Ordering::Relaxed);
+        e.sleeps.store(s.sleeps, Ordering::Relaxed);
+    });
 }
 
-/// One ended stall, as read back from the ring.
+/// One ended stall, as pushed into and read back from the ring.
 #[derive(Clone, Copy)]
 pub(crate) struct Ended {
     pub(crate) pid: u32,
-    pub(crate) comm: crate::sys::Comm,
+    pub(crate) comm: Comm,
     pub(crate) gfp: u32,
     pub(crate) order: u32,
-    pub(crate) kind: u32,
+    pub(crate) kind: Kind,
     pub(crate) start_ns: u64,
     pub(crate) first_report_ns: u64,
     pub(crate) end_ns: u64,
@@ -101,35 +87,30 @@ pub(crate) struct Ended {
 
 /// Number of stalls pushed so far (the next push is number `head()`).
 pub(crate) fn head() -> u64 {
-    HEAD.load(Ordering::Acquire)
+    RING.head()
 }
 
 /// Entry number `n`, if it is still in the ring and not being rewritten.
 pub(crate) fn read(n: u64) -> Option<Ended> {
-    let e = &RING[(n % LEN as u64) as usize];
-    let seq = e.seq.load(Ordering::Acquire);
-    if seq & 1 != 0 || seq == 0 || n.saturating_add(LEN as u64) < head() {
-        return None;
-    }
-    let num = e.num.load(Ordering::Relaxed);
-    let ok = e.order_kind.load(Ordering::Relaxed);
-    let ended = Ended {
-        pid: e.pid.load(Ordering::Relaxed),
-        comm: crate::sys::Comm::unpack([
-            e.comm[0].load(Ordering::Relaxed),
-            e.comm[1].load(Ordering::Relaxed),
-        ]),
-        gfp: e.gfp.load(Ordering::Relaxed),
-        order: ok >> 8,
-        kind: ok & 0xff,
-        start_ns: e.start_ns.load(Ordering::Relaxed),
-        first_report_ns: e.first_report_ns.load(Ordering::Relaxed),
-        end_ns: e.end_ns.load(Ordering::Relaxed),
-        rounds: e.rounds.load(Ordering::Relaxed),
-        sleeps: e.sleeps.load(Ordering::Relaxed),
-    };
-    core::sync::atomic::fence(Ordering::Acquire);
-    (e.seq.load(Ordering::Relaxed) == seq && num == n).then_some(ended)
+    // Relaxed loads: the ring's sequence count validates them.
+    RING.read(n, |e| {
+        let ok = e.order_kind.load(Ordering::Relaxed);
+        Ended {
+            pid: e.pid.load(Ordering::Relaxed),
+            comm: Comm::unpack([
+                e.comm[0].load(Ordering::Relaxed),
+                e.comm[1].load(Ordering::Relaxed),
+            ]),
+            gfp: e.gfp.load(Ordering::Relaxed),
+            order: ok >> 8,
+            kind: Kind::from_u32(ok & 0xff),
+            start_ns: e.start_ns.load(Ordering::Relaxed),
+            first_report_ns: e.first_report_ns.load(Ordering::Relaxed),
+            end_ns: e.end_ns.load(Ordering::Relaxed),
+            rounds: e.rounds.load(Ordering::Relaxed),
+            sleeps: e.sleeps.load(Ordering::Relaxed),
+        }
+    })
 }
 
 impl Ended {
@@ -140,7 +121,7 @@ impl Ended {
             "{} {} {} {} {} {} {} {} {} {} {}",
             self.pid,
             self.comm,
-            crate::track::kind_from(self.kind).as_str(),
+            self.kind.as_str(),
             self.order,
             Gfp(self.gfp),
             self.start_ns,

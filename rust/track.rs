@@ -31,6 +31,7 @@
 
 use crate::logic::gfp::Kind;
 use crate::logic::hist;
+use crate::logic::seqcount::SeqCount;
 use crate::logic::stall;
 use crate::sys::Comm;
 use core::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -58,8 +59,10 @@ const CLASS_OUT: u32 = 4;
 /// # Invariants
 ///
 /// - `owner` is [`FREE`], [`BUSY`] or the address of the task that owns the
-///   slot; only the owner task writes the allocation fields, and only while
-///   `seq` is odd (claim). `seq` is even whenever `owner` is a task address.
+///   slot; only the owner task writes the allocation fields. The claim
+///   writes them all under `seq` (odd meanwhile), whose even value is then
+///   the occupant's generation; `seq` is even whenever `owner` is a task
+///   address.
 /// - `last_report_ns` and `first_report_ns` are written by the watchdog
 ///   thread only (and zeroed by the claim).
 /// - `ended_ns` is 0 while the owner is in the allocator, the time it left
@@ -67,7 +70,7 @@ const CLASS_OUT: u32 = 4;
 ///   Leaving a lingering state is decided by a compare-exchange on it.
 pub(crate) struct Slot {
     owner: AtomicUsize,
-    seq: AtomicU32,
+    seq: SeqCount,
     pid: AtomicI32,
     gfp: AtomicU32,
     order: AtomicU32,
@@ -102,7 +105,7 @@ impl Slot {
     const fn new() -> Self {
         Self {
             owner: AtomicUsize::new(FREE),
-            seq: AtomicU32::new(0),
+            seq: SeqCount::new(),
             pid: AtomicI32::new(0),
             gfp: AtomicU32::new(0),
             order: AtomicU32::new(0),
@@ -295,7 +298,7 @@ pub(crate) fn claim(task: &crate::sys::CurrentTask, now: u64) -> Option<Token> {
             STATS.in_flight.fetch_add(1, Ordering::Relaxed);
             return Some(Token {
                 idx: idx as u32,
-                gen: s.seq.load(Ordering::Acquire),
+                gen: s.seq.generation(),
             });
         } else {
             // A previous stall of this task (or of a task that reused its
@@ -339,31 +342,35 @@ fn fill(
         {
             continue;
         }
-        // Odd: readers skip the slot while we fill it in.
-        let gen = s.seq.fetch_add(1, Ordering::AcqRel).wrapping_add(1);
-        core::sync::atomic::fence(Ordering::Release);
-        s.pid.store(task.pid, Ordering::Relaxed);
-        s.gfp.store(gfp, Ordering::Relaxed);
-        s.order.store(order, Ordering::Relaxed);
-        s.class.store(class, Ordering::Relaxed);
-        s.prev_class.store(CLASS_PENDING, Ordering::Relaxed);
-        s.start_ns.store(now, Ordering::Relaxed);
-        s.alloc_ns.store(now, Ordering::Relaxed);
-        s.ended_ns.store(0, Ordering::Relaxed);
-        let c = task.comm.pack();
-        s.comm[0].store(c[0], Ordering::Relaxed);
-        s.comm[1].store(c[1], Ordering::Relaxed);
-        s.rounds.store(0, Ordering::Relaxed);
-        s.sleeps.store(0, Ordering::Relaxed);
-        s.pending_sleep_ms.store(0, Ordering::Relaxed);
-        s.last_round_ns.store(now, Ordering::Relaxed);
-        s.no_progress.store(false, Ordering::Relaxed);
-        s.oom_calls.store(0, Ordering::Relaxed);
-        s.adopted.store(adopted, Ordering::Relaxed);
-        s.first_report_ns.store(0, Ordering::Relaxed);
-        s.last_report_ns.store(0, Ordering::Relaxed);
-        let gen = gen.wrapping_add(1);
-        s.seq.store(gen, Ordering::Release);
+        // Readers skip the slot while we fill it in (`seq` odd); the new
+        // even count is the occupant's generation.
+        let written = s.seq.write(|| {
+            s.pid.store(task.pid, Ordering::Relaxed);
+            s.gfp.store(gfp, Ordering::Relaxed);
+            s.order.store(order, Ordering::Relaxed);
+            s.class.store(class, Ordering::Relaxed);
+            s.prev_class.store(CLASS_PENDING, Ordering::Relaxed);
+            s.start_ns.store(now, Ordering::Relaxed);
+            s.alloc_ns.store(now, Ordering::Relaxed);
+            s.ended_ns.store(0, Ordering::Relaxed);
+            let c = task.comm.pack();
+            s.comm[0].store(c[0], Ordering::Relaxed);
+            s.comm[1].store(c[1], Ordering::Relaxed);
+            s.rounds.store(0, Ordering::Relaxed);
+            s.sleeps.store(0, Ordering::Relaxed);
+            s.pending_sleep_ms.store(0, Ordering::Relaxed);
+            s.last_round_ns.store(now, Ordering::Relaxed);
+            s.no_progress.store(false, Ordering::Relaxed);
+            s.oom_calls.store(0, Ordering::Relaxed);
+            s.adopted.store(adopted, Ordering::Relaxed);
+            s.first_report_ns.store(0, Ordering::Relaxed);
+            s.last_report_ns.store(0, Ordering::Relaxed);
+        });
+        let Some(gen) = written else {
+            // Cannot happen: BUSY keeps every other writer out of the slot.
+            s.owner.store(FREE, Ordering::Release);
+            continue;
+        };
         MAX_PROBE.fetch_max(p, Ordering::Relaxed);
         STATS.occupied.fetch_add(1, Ordering::Relaxed);
         STATS.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -390,7 +397,7 @@ pub(crate) fn release(token: Token, now: u64, failed: bool) {
     let Some(s) = SLOTS.get(token.idx as usize) else {
         return;
     };
-    if s.seq.load(Ordering::Acquire) != token.gen {
+    if s.seq.generation() != token.gen {
         return;
     }
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
@@ -443,7 +450,7 @@ pub(crate) fn expire(idx: usize, ended: u64) {
     {
         return;
     }
-    close(s, s.seq.load(Ordering::Acquire), ended);
+    close(s, s.seq.generation(), ended);
 }
 
 /// Closes an adopted stall whose allocation is over (its return is not
@@ -461,7 +468,7 @@ pub(crate) fn close_adopted(idx: usize, end: u64) {
         return;
     }
     STATS.in_flight.fetch_sub(1, Ordering::Relaxed);
-    close(s, s.seq.load(Ordering::Acquire), end);
+    close(s, s.seq.generation(), end);
 }
 
 /// Ends the stall in `s` at `end` and frees the slot.
@@ -469,7 +476,19 @@ fn close(s: &Slot, gen: u32, end: u64) {
     let first = s.first_report_ns.load(Ordering::Relaxed);
     if first != 0 {
         STATS.stalls_ended.fetch_add(1, Ordering::Relaxed);
-        crate::recent::push(&snapshot_fields(s, gen), first, end);
+        let snap = snapshot_fields(s, gen);
+        crate::recent::push(&crate::recent::Ended {
+            pid: snap.pid as u32,
+            comm: snap.comm,
+            gfp: snap.gfp,
+            order: snap.order,
+            kind: snap.kind,
+            start_ns: snap.start_ns,
+            first_report_ns: first,
+            end_ns: end,
+            rounds: snap.rounds,
+            sleeps: snap.sleeps,
+        });
     }
     STATS.occupied.fetch_sub(1, Ordering::Relaxed);
     s.owner.store(FREE, Ordering::Release);
@@ -539,11 +558,7 @@ pub(crate) const ADOPTED_QUIET_NS: u64 = 1_000_000_000;
 
 /// Decodes a stored [`Kind`].
 pub(crate) fn kind_from(v: u32) -> Kind {
-    match v {
-        0 => Kind::NoFail,
-        1 => Kind::Implicit,
-        _ => Kind::Other,
-    }
+    Kind::from_u32(v)
 }
 
 fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
@@ -580,14 +595,12 @@ pub(crate) fn snapshot(idx: usize) -> Option<Snapshot> {
         if s.owner.load(Ordering::Acquire) <= BUSY {
             return None;
         }
-        let gen = s.seq.load(Ordering::Acquire);
-        if gen & 1 != 0 {
+        // Fails if a claim is filling the slot in, or filled it in anew.
+        let Some(mut snap) = s.seq.read(|gen| snapshot_fields(s, gen)) else {
             continue;
-        }
-        let mut snap = snapshot_fields(s, gen);
-        snap.idx = idx;
-        core::sync::atomic::fence(Ordering::Acquire);
-        if s.seq.load(Ordering::Relaxed) == gen && snap.task > BUSY {
+        };
+        if snap.task > BUSY {
+            snap.idx = idx;
             return Some(snap);
         }
     }
@@ -605,8 +618,7 @@ pub(crate) fn mark_reported(snap: &Snapshot, now: u64) {
     s.last_report_ns.store(now, Ordering::Relaxed);
     // The slot may have been reused since the snapshot; we are the only
     // writer of these two fields, so undo what we wrote for the newcomer.
-    core::sync::atomic::fence(Ordering::SeqCst);
-    if s.seq.load(Ordering::Acquire) != snap.gen {
+    if !s.seq.still(snap.gen) {
         s.first_report_ns.store(0, Ordering::Relaxed);
         s.last_report_ns.store(0, Ordering::Relaxed);
     }
@@ -693,7 +705,7 @@ impl Own {
 
     /// A copy of the slot, for the record of an OOM trigger.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        let mut snap = snapshot_fields(self.0, self.0.seq.load(Ordering::Relaxed));
+        let mut snap = snapshot_fields(self.0, self.0.seq.generation());
         snap.idx = self.1;
         snap
     }

@@ -22,8 +22,7 @@ use kernel::prelude::*;
 
 /// Set by a write of `max_warnings`: start a fresh budget.
 pub(crate) static RESET_BUDGET: AtomicBool = AtomicBool::new(false);
-/// Reports collected in one scan and printed after it, so that printing
-/// (slow on a serial console) does not delay detecting the others.
+/// Reports collected in one scan and printed after it, at most.
 const BATCH: usize = 16;
 /// Polling period while a stall whose report is overdue lingers between
 /// two allocations of its task.
@@ -34,131 +33,220 @@ pub(crate) struct Watchdog;
 
 impl ThreadBody for Watchdog {
     fn run() {
-        let mut budget = Budget::new(config::get(Knob::MaxWarnings));
-        let mut events = Emitter::new();
-        // The latest OOM trigger reported.
-        let mut kills_seen = 0u32;
-        // Allocations not tracked because the table was full: said once
-        // per episode (until the table is empty again).
-        let mut overflow_seen = STATS.overflow.load(Ordering::Relaxed);
-        let mut overflow_said = false;
+        let mut state = State::new();
         while !sys::should_stop() {
-            if RESET_BUDGET.swap(false, Ordering::Relaxed) {
-                budget.reset(config::get(Knob::MaxWarnings));
-            }
-            let policy = config::policy();
-            let now = sys::now_ns();
-            let mut next = now.saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
-            let mut due: [Option<(Snapshot, u64)>; BATCH] = [None; BATCH];
-            let mut n_due = 0;
-            if STATS.occupied.load(Ordering::Relaxed) > 0 {
-                for idx in 0..track::CAPACITY {
-                    let Some(s) = track::snapshot(idx) else {
-                        continue;
-                    };
-                    if s.adopted_quiet(now, policy.backoff_max_ms) {
-                        // Its rounds stopped: the adopted allocation is over.
-                        track::close_adopted(idx, s.last_round_ns);
-                        continue;
-                    }
-                    if s.adopted && s.in_allocator() {
-                        // Look again when it would count as quiet.
-                        next = next.min(
-                            s.last_round_ns
-                                .saturating_add(track::ADOPTED_QUIET_NS)
-                                .saturating_add(stall::ms_to_ns(policy.backoff_max_ms))
-                                .max(now.saturating_add(LINGER_POLL_NS)),
-                        );
-                    }
-                    if !s.in_scope {
-                        if !s.in_allocator() {
-                            track::expire(idx, s.ended_ns);
-                        } else if s.pending {
-                            // Not classified yet (no reclaim round so far):
-                            // look again when it could be due, if it has
-                            // been classified in scope by then.
-                            let due = s
-                                .start_ns
-                                .saturating_add(stall::ms_to_ns(policy.stall_warn_ms));
-                            next = next.min(due.max(now.saturating_add(LINGER_POLL_NS)));
-                        }
-                        continue;
-                    }
-                    // Also between two allocations: a crawling stall (each
-                    // allocation quick, from the reserves) is there often.
-                    if let Some(t) = events.watch(&s, &policy, now) {
-                        next = next.min(t.max(now));
-                    }
-                    if !s.in_allocator() {
-                        // Between two allocations of a stall: close it once
-                        // the task has stayed away long enough.
-                        let close_at = s.ended_ns.saturating_add(track::LINGER_NS);
-                        if now >= close_at {
-                            track::expire(idx, s.ended_ns);
-                        } else {
-                            // The task may come back any moment with its
-                            // old start: wake for its report deadline too,
-                            // polling (for at most the linger time) when
-                            // that deadline has passed already.
-                            let last = (s.last_report_ns != 0).then_some(s.last_report_ns);
-                            let report_at =
-                                stall::next_deadline(&policy, now, s.start_ns, last, false);
-                            next = next
-                                .min(close_at)
-                                .min(report_at.max(now.saturating_add(LINGER_POLL_NS)));
-                        }
-                        continue;
-                    }
-                    if n_due < BATCH {
-                        if let Some(ms) = detect(&s, &policy, now) {
-                            if s.first_report_ns == 0 {
-                                events.stall(&s, now);
-                            }
-                            due[n_due] = Some((s, ms));
-                            n_due += 1;
-                        }
-                    } else {
-                        // More due than one batch: scan again right away.
-                        next = now;
-                    }
-                    let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
-                    next = next.min(stall::next_deadline(
-                        &policy,
-                        now,
-                        s.start_ns,
-                        last_report,
-                        false,
-                    ));
-                }
-            }
-            // Userspace first: printing to a serial console is slow.
-            events.collect_ended();
-            events.flush();
-            for (s, ms) in due.iter().flatten() {
-                report(s, *ms, &mut budget);
-            }
-            let overflow = STATS.overflow.load(Ordering::Relaxed);
-            if overflow != overflow_seen && !overflow_said {
-                overflow_said = true;
-                pr_warn!(
-                    "tracking table full ({} allocations): further slow-path allocations are only counted (stats: overflow)\n",
-                    track::CAPACITY
-                );
-            }
-            overflow_seen = overflow;
-            if let Some(kill) = oom::new_kill(&mut kills_seen) {
-                report_kill(&kill);
-                events.oom(&kill.stall, kill.at_ns);
-                events.flush();
-            }
-            if STATS.occupied.load(Ordering::Relaxed) == 0 {
-                overflow_said = false;
-            }
-            let wait_ns = next.saturating_sub(sys::now_ns());
-            let ms = wait_ns.div_ceil(1_000_000).clamp(1, u64::from(u32::MAX)) as u32;
-            sys::sleep_interruptible(sys::ms_to_jiffies(ms));
+            let next = state.pass();
+            sleep_until(next);
         }
     }
+}
+
+/// What the watchdog thread keeps from one pass to the next.
+struct State {
+    /// Reports left to print (`max_warnings`).
+    budget: Budget,
+    /// Events for userspace.
+    events: Emitter,
+    /// The latest OOM trigger reported.
+    kills_seen: u32,
+    /// Allocations not tracked because the table was full, at the last pass.
+    overflow_seen: u64,
+    /// Whether the table being full was said in this episode (until the
+    /// table is empty again).
+    overflow_said: bool,
+}
+
+/// One pass over the table: the knobs and time it runs with, what it
+/// found due, and when the next pass must run.
+struct Scan {
+    policy: Policy,
+    now: u64,
+    /// When to wake for the next pass.
+    next: u64,
+    /// Reports to print after the scan (and the stall's age in ms), so
+    /// that printing (slow on a serial console) does not delay detecting
+    /// the others.
+    due: [Option<(Snapshot, u64)>; BATCH],
+    n_due: usize,
+}
+
+impl Scan {
+    fn new(policy: Policy, now: u64) -> Self {
+        Self {
+            next: now.saturating_add(stall::ms_to_ns(policy.stall_warn_ms)),
+            policy,
+            now,
+            due: [None; BATCH],
+            n_due: 0,
+        }
+    }
+
+    /// Wake for the next pass at `t` at the latest.
+    fn wake_by(&mut self, t: u64) {
+        self.next = self.next.min(t);
+    }
+
+    /// `t`, or a poll [`LINGER_POLL_NS`] from now if that is later.
+    fn polled(&self, t: u64) -> u64 {
+        t.max(self.now.saturating_add(LINGER_POLL_NS))
+    }
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            budget: Budget::new(config::get(Knob::MaxWarnings)),
+            events: Emitter::new(),
+            kills_seen: 0,
+            overflow_seen: STATS.overflow.load(Ordering::Relaxed),
+            overflow_said: false,
+        }
+    }
+
+    /// One pass, as khungtaskd's: scan the table and decide for each
+    /// stall, then act (events, reports, the table-full warning, OOM
+    /// kills). Returns when the next pass is due.
+    fn pass(&mut self) -> u64 {
+        if RESET_BUDGET.swap(false, Ordering::Relaxed) {
+            self.budget.reset(config::get(Knob::MaxWarnings));
+        }
+        let mut scan = Scan::new(config::policy(), sys::now_ns());
+        self.scan(&mut scan);
+        // Userspace first: printing to a serial console is slow.
+        self.events.collect_ended();
+        self.events.flush();
+        for (s, ms) in scan.due.iter().flatten() {
+            report(s, *ms, &mut self.budget);
+        }
+        self.warn_overflow();
+        self.report_kill();
+        if STATS.occupied.load(Ordering::Relaxed) == 0 {
+            self.overflow_said = false;
+        }
+        scan.next
+    }
+
+    /// Looks at every tracked allocation.
+    fn scan(&mut self, scan: &mut Scan) {
+        if STATS.occupied.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        for idx in 0..track::CAPACITY {
+            if let Some(s) = track::snapshot(idx) {
+                self.decide(scan, idx, s);
+            }
+        }
+    }
+
+    /// Decides for the allocation `s` in slot `idx`: closes it if it is
+    /// over, collects its report if one is due, and says when to look at
+    /// it again.
+    fn decide(&mut self, scan: &mut Scan, idx: usize, s: Snapshot) {
+        let now = scan.now;
+        let backoff_max_ns = stall::ms_to_ns(scan.policy.backoff_max_ms);
+        if s.adopted_quiet(now, scan.policy.backoff_max_ms) {
+            // Its rounds stopped: the adopted allocation is over.
+            track::close_adopted(idx, s.last_round_ns);
+            return;
+        }
+        if s.adopted && s.in_allocator() {
+            // Look again when it would count as quiet.
+            let quiet_at = s
+                .last_round_ns
+                .saturating_add(track::ADOPTED_QUIET_NS)
+                .saturating_add(backoff_max_ns);
+            scan.wake_by(scan.polled(quiet_at));
+        }
+        if !s.in_scope {
+            if !s.in_allocator() {
+                track::expire(idx, s.ended_ns);
+            } else if s.pending {
+                // Not classified yet (no reclaim round so far): look again
+                // when it could be due, if it has been classified in scope
+                // by then.
+                let due = s
+                    .start_ns
+                    .saturating_add(stall::ms_to_ns(scan.policy.stall_warn_ms));
+                scan.wake_by(scan.polled(due));
+            }
+            return;
+        }
+        // Also between two allocations: a crawling stall (each allocation
+        // quick, from the reserves) is there often.
+        if let Some(t) = self.events.watch(&s, &scan.policy, now) {
+            scan.wake_by(t.max(now));
+        }
+        if !s.in_allocator() {
+            lingering(scan, idx, &s);
+            return;
+        }
+        if scan.n_due < BATCH {
+            if let Some(ms) = detect(&s, &scan.policy, now) {
+                if s.first_report_ns == 0 {
+                    self.events.stall(&s, now);
+                }
+                scan.due[scan.n_due] = Some((s, ms));
+                scan.n_due += 1;
+            }
+        } else {
+            // More due than one batch: scan again right away.
+            scan.next = now;
+        }
+        let last_report = (s.last_report_ns != 0).then_some(s.last_report_ns);
+        scan.wake_by(stall::next_deadline(
+            &scan.policy,
+            now,
+            s.start_ns,
+            last_report,
+            false,
+        ));
+    }
+
+    /// Says, once per episode, that the table is full.
+    fn warn_overflow(&mut self) {
+        let overflow = STATS.overflow.load(Ordering::Relaxed);
+        if overflow != self.overflow_seen && !self.overflow_said {
+            self.overflow_said = true;
+            pr_warn!(
+                "tracking table full ({} allocations): further slow-path allocations are only counted (stats: overflow)\n",
+                track::CAPACITY
+            );
+        }
+        self.overflow_seen = overflow;
+    }
+
+    /// Reports the kernel's OOM kill for a stall, if a new one happened.
+    fn report_kill(&mut self) {
+        if let Some(kill) = oom::new_kill(&mut self.kills_seen) {
+            report_kill(&kill);
+            self.events.oom(&kill.stall, kill.at_ns);
+            self.events.flush();
+        }
+    }
+}
+
+/// A stall between two allocations of its task (in slot `idx`): closes it
+/// once the task has stayed away long enough.
+fn lingering(scan: &mut Scan, idx: usize, s: &Snapshot) {
+    let close_at = s.ended_ns.saturating_add(track::LINGER_NS);
+    if scan.now >= close_at {
+        track::expire(idx, s.ended_ns);
+    } else {
+        // The task may come back any moment with its old start: wake for
+        // its report deadline too, polling (for at most the linger time)
+        // when that deadline has passed already.
+        let last = (s.last_report_ns != 0).then_some(s.last_report_ns);
+        let report_at = stall::next_deadline(&scan.policy, scan.now, s.start_ns, last, false);
+        scan.wake_by(close_at.min(scan.polled(report_at)));
+    }
+}
+
+/// Sleeps (interruptibly: a knob write wakes the thread) until `next`, at
+/// least 1 ms.
+fn sleep_until(next: u64) {
+    let wait_ns = next.saturating_sub(sys::now_ns());
+    let ms = wait_ns.div_ceil(1_000_000).clamp(1, u64::from(u32::MAX)) as u32;
+    sys::sleep_interruptible(sys::ms_to_jiffies(ms));
 }
 
 /// Whether a report of `s` is due; if so, records it (detection time

@@ -190,6 +190,16 @@ impl Kind {
             Kind::Other => "other",
         }
     }
+
+    /// Decodes a kind stored as `kind as u32`; any other value reads as
+    /// [`Kind::Other`].
+    pub fn from_u32(v: u32) -> Kind {
+        match v {
+            0 => Kind::NoFail,
+            1 => Kind::Implicit,
+            _ => Kind::Other,
+        }
+    }
 }
 
 /// Classifies an allocation of `order` with mask `gfp` by why it cannot fail.

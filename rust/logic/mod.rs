@@ -18,6 +18,9 @@
 //!   their rate limit.
 //! - [`fmtbuf`]: a truncating [`core::fmt::Write`] sink over a byte buffer.
 //! - [`comm`]: a task's command name, packed for atomics and shown escaped.
+//! - [`seqcount`]: sequence-counted records and rings, written lock-free
+//!   from the hooks and read whole (or not at all) by the watchdog and
+//!   sysfs (atomics only).
 
 // Not every item is used by every build of the module, and the items are
 // `pub` so that the host test crate can reach them.
@@ -30,4 +33,5 @@ pub mod fmtbuf;
 pub mod gfp;
 pub mod hist;
 pub mod knobs;
+pub mod seqcount;
 pub mod stall;

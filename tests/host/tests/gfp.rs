@@ -409,3 +409,12 @@ fn tracked_is_consistent_with_classify() {
         }
     }
 }
+
+#[test]
+fn kind_round_trips_through_u32() {
+    for k in [Kind::NoFail, Kind::Implicit, Kind::Other] {
+        assert_eq!(Kind::from_u32(k as u32), k);
+    }
+    assert_eq!(Kind::from_u32(3), Kind::Other);
+    assert_eq!(Kind::from_u32(u32::MAX), Kind::Other);
+}
