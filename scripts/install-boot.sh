@@ -20,7 +20,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 if [ -n "$dkms" ] && [ "${NFW_BOOT:-}" != 1 ]; then
-	echo "install-boot: not loading nofail_watchdog at boot (NFW_BOOT=1 dkms install ... does)"
+	echo "install-boot: NFW_BOOT=1 not set: no boot-time files installed (NFW_BOOT=1 dkms install ... installs them)"
 	exit 0
 fi
 for f in modules-load.d/nofail_watchdog.conf modprobe.d/nofail_watchdog.conf; do

@@ -489,6 +489,56 @@ mod tests {
             .ends_with("nofail_watchdog_up 0\n"));
     }
 
+    /// What tools/boot/modprobe.d/nofail_watchdog.conf holds: every knob,
+    /// commented out at its default, with the module's description.
+    fn modprobe_conf() -> String {
+        let mut o = String::from(
+            "# /etc/modprobe.d/nofail_watchdog.conf: options of the nofail_watchdog\n\
+             # module, applied at every load (modprobe, and at boot through\n\
+             # /etc/modules-load.d/nofail_watchdog.conf). Each knob below is shown at\n\
+             # its default: uncomment a line and change the value, or put several on one\n\
+             # options line. They apply at the next load; a loaded module is tuned with\n\
+             # `nfwctl set KNOB VALUE` (or its files in /sys/kernel/nofail_watchdog/).\n\
+             # Installed by `make install-boot` (or DKMS with NFW_BOOT=1), never\n\
+             # overwritten. Every knob: docs/admin-guide.md, section 3; recipes:\n\
+             # section 8. Generated from rust/logic/knobs.rs by nfwctl's unit tests.\n",
+        );
+        for k in knobs::ALL {
+            o.push_str(&format!(
+                "\n# {}: {}\n#options nofail_watchdog {}={}\n",
+                k.name(),
+                k.desc().help,
+                k.name(),
+                parse::default_text(k)
+            ));
+        }
+        o
+    }
+
+    #[test]
+    fn modprobe_conf_lists_every_knob_at_its_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../boot/modprobe.d/nofail_watchdog.conf"
+        );
+        let want = modprobe_conf();
+        if std::env::var_os("NFW_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{path} is not what rust/logic/knobs.rs says; NFW_BLESS=1 cargo test rewrites it"
+        );
+        // Every uncommented line would be a valid options line.
+        for l in want.lines().filter(|l| l.starts_with("#options ")) {
+            let (k, v) = l["#options nofail_watchdog ".len()..]
+                .split_once('=')
+                .unwrap();
+            parse::validate(k, v).unwrap();
+        }
+    }
+
     #[test]
     fn journal_mode() {
         use JournalMode::*;
