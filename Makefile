@@ -4,6 +4,8 @@
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
+#   SYSTEMDUNITDIR=$(PREFIX)/lib/systemd/system  where make install puts the systemd units
+#   BOOT=1                 make install also runs install-boot (load the module at boot)
 
 KERNEL ?= default
 SHELL := /bin/bash
@@ -11,9 +13,17 @@ TOP := $(CURDIR)
 CARGO ?= $(HOME)/.cargo/bin/cargo
 KFLAG := $(if $(KDIR),--kdir $(KDIR),--kernel $(KERNEL))
 PREFIX ?= /usr/local
+# /usr/local/lib/systemd/system is systemd's directory for units the
+# administrator installs (systemd.unit(5)); with PREFIX=/usr, the
+# distribution's own.  Not /etc/systemd/system: that is for the
+# administrator's overrides and `systemctl edit`, which must win over ours.
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/nofail-watchdog
+DATADIR ?= $(PREFIX)/share/nofail-watchdog
 
 .PHONY: all module setup kdir-check kernel test-modules tools check rust-analyzer print-kdir \
-	test test-core test-matrix test-debug test-long run bench clean help modules_install install
+	test test-core test-matrix test-debug test-long run bench clean help modules_install install \
+	install-units install-boot
 
 all: module
 
@@ -24,7 +34,9 @@ help:
 	@echo 'make test-modules   build the test-only modules'
 	@echo 'make tools          build the guest-side helper programs'
 	@echo 'make modules_install  install the module (INSTALL_MOD_PATH=/root/dir, KDIR=...)'
-	@echo 'make install        modules_install, plus nfwctl into $$(INSTALL_MOD_PATH)$$(PREFIX)/bin'
+	@echo 'make install        modules_install, nfwctl into $$(INSTALL_MOD_PATH)$$(PREFIX)/bin, install-units (BOOT=1: install-boot)'
+	@echo 'make install-units  systemd units (journal, node_exporter textfile), alerting rules, admin guide; builds nothing'
+	@echo 'make install-boot   /etc/modules-load.d and /etc/modprobe.d entries: load the module at boot'
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
 	@echo 'make test-core      the tests that prove the module on a kernel (tests/core-tests), KERNEL=...'
@@ -65,8 +77,25 @@ tools:
 modules_install: module
 	@bash scripts/build-module.sh $(KFLAG) --target modules_install
 
-install: modules_install tools
+install: modules_install tools install-units $(if $(filter 1 yes,$(BOOT)),install-boot)
 	install -D -m 755 build/bin/nfwctl $(INSTALL_MOD_PATH)$(PREFIX)/bin/nfwctl
+
+# The units run $(PREFIX)/bin/nfwctl; none is enabled (docs/admin-guide.md,
+# section 11). The rules file is for the Prometheus server, not this host.
+install-units:
+	install -d $(INSTALL_MOD_PATH)$(SYSTEMDUNITDIR)
+	for u in tools/systemd/*.service tools/systemd/*.timer; do \
+		sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $$u \
+			>$(INSTALL_MOD_PATH)$(SYSTEMDUNITDIR)/$$(basename $$u) && \
+		chmod 644 $(INSTALL_MOD_PATH)$(SYSTEMDUNITDIR)/$$(basename $$u) || exit 1; \
+	done
+	install -D -m 644 docs/admin-guide.md $(INSTALL_MOD_PATH)$(DOCDIR)/admin-guide.md
+	install -D -m 644 tools/prometheus/nofail-watchdog.rules.yml \
+		$(INSTALL_MOD_PATH)$(DATADIR)/prometheus/nofail-watchdog.rules.yml
+
+# Opt-in: loading at boot is the administrator's decision.
+install-boot:
+	@bash scripts/install-boot.sh --root "$(INSTALL_MOD_PATH)"
 
 print-kdir: setup
 	@bash scripts/build-kernel.sh $(KERNEL)

@@ -8,6 +8,7 @@ PKGS=(
   rustc-web rust-web-src rust-web-clippy rustfmt-web
   qemu-system-x86 xfsprogs busybox-static stress-ng earlyoom fio
   linux-source-6.12 python3 jq rsync dkms
+  prometheus  # promtool: tests/packaging.sh checks the alerting rules
 )
 
 missing=()

@@ -30,11 +30,31 @@
 #   packaging-kdir      make module KDIR=<tree> installs nothing (no make
 #                       setup, no apt-get), builds with the tree's own
 #                       toolchain, and names a missing tool and fails
+#   packaging-systemd   make install-units: the units where systemd looks
+#                       (PREFIX=/usr/local and /usr), pointing at the installed
+#                       nfwctl; systemd-analyze verify finds no error and
+#                       prints no warning; each unit's ExecStart, run against
+#                       a fake sysfs, does its job (a journal entry with
+#                       NOFAIL_EVENT= on a stand-in journald socket; the
+#                       textfile, written whole and accepted by promtool)
+#   packaging-prometheus  the alerting rules pass promtool check rules and
+#                       their unit tests (promtool test rules), every alert
+#                       is tested firing, every nofail_watchdog_* metric they
+#                       use is one nfwctl metrics prints, and nfwctl's output
+#                       passes promtool check metrics
+#   packaging-boot      make install-boot / install BOOT=1 and DKMS's
+#                       POST_INSTALL (NFW_BOOT=1 only) install the
+#                       modules-load.d and modprobe.d files, never over an
+#                       existing one; kmod reads every option line of them
+# These three need no kernel build and no guest.
 set -uo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KERNEL=default
-CHECKS=(packaging-modinfo packaging-install packaging-dkms packaging-symbols packaging-kdir)
+CHECKS=(packaging-modinfo packaging-install packaging-dkms packaging-symbols packaging-kdir
+	packaging-systemd packaging-prometheus packaging-boot)
+CARGO=${CARGO:-$HOME/.cargo/bin/cargo}
+UNITS=(nofail-watchdog-events.service nofail-watchdog-metrics.service nofail-watchdog-metrics.timer)
 MODINFO=/usr/sbin/modinfo
 VERSION=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$TOP/dkms.conf")
 
@@ -123,6 +143,169 @@ check_packaging-kdir() {
 	[ ! -e "$TMP/build2/custom/nofail_watchdog.ko" ] || fail "a module was built anyway" || return 1
 }
 
+# nfwctl, built as make tools builds it (host cargo, no kernel).
+nfwctl() {
+	"$CARGO" build --quiet --release --manifest-path "$TOP/tools/nfwctl/Cargo.toml" >&2 || return 1
+	echo "$TOP/tools/nfwctl/target/release/nfwctl"
+}
+
+# A stand-in for /sys/kernel/nofail_watchdog: every knob at its default
+# (tools/boot/modprobe.d), every stat the module prints (rust/sysfs.rs and
+# rust/events.rs, each 1), one event, an empty histogram and stalls file.
+fake_sysfs() { # DIR
+	local d=$1 k v
+	mkdir -p "$d"
+	while read -r k v; do echo "$v" >"$d/$k"; done < <(sed -n 's/^#options nofail_watchdog \(.*\)=\(.*\)/\1 \2/p' \
+		"$TOP/tools/boot/modprobe.d/nofail_watchdog.conf")
+	awk '/^[a-z()]* *fn show_stats\(/ { f = 1 } f && /^}/ { f = 0 }
+		f && match($0, /writeln!\(w, "[a-z_]+ \{/) { s = substr($0, RSTART + 13, RLENGTH - 15); print s, 1 }' \
+		"$TOP/rust/sysfs.rs" "$TOP/rust/events.rs" >"$d/stats"
+	grep -q '^oom_triggers 1$' "$d/stats" && grep -q '^uevents_sent 1$' "$d/stats" ||
+		fail "no stats found in rust/sysfs.rs, rust/events.rs" || return 1
+	echo '     usecs               : count     distribution' >"$d/histogram"
+	echo 'pid comm kind nofs order ms retries sleeps start_ns first_report_ns gfp' >"$d/stalls"
+	printf 'seq 1\nseq time_ns event pid comm order ms gfp\n1 10 stall 5 kworker/0:1 0 10000 GFP_NOFS|__GFP_NOFAIL\n' >"$d/events"
+}
+
+# promtool check metrics: the text parses and passes the linter. Known and
+# left alone: two counters' names keep the module's "_ms" (renaming them
+# would change the interface test 37 and dashboards rely on).
+check_metrics() { # FILE
+	local out rc
+	out=$(promtool check metrics <"$1" 2>&1)
+	rc=$?
+	[ "$rc" -eq 0 ] && return 0
+	[ "$rc" -eq 3 ] || { echo "$out"; fail "promtool check metrics: exit $rc"; return 1; }
+	out=$(grep -vxE 'nofail_watchdog_(longest_stall_ms|backoff_slept_ms_total) metric names should not contain abbreviated units' <<<"$out")
+	[ -z "$out" ] || { echo "$out"; fail "promtool check metrics"; return 1; }
+}
+
+check_packaging-systemd() {
+	command -v systemd-analyze >/dev/null || fail "systemd-analyze not found" || return 1
+	local bin root u unitdir out cmd argv sock
+	bin=$(nfwctl) || fail "building nfwctl" || return 1
+	# Where make install puts them: a directory of systemd's unit path.
+	for p in /usr /usr/local; do
+		root=$TMP/root$p
+		make -s -C "$TOP" install-units INSTALL_MOD_PATH="$root" PREFIX="$p" >/dev/null || fail "make install-units PREFIX=$p" || return 1
+		grep -qx "$p/lib/systemd/system" <<<"$(systemd-analyze unit-paths)" ||
+			fail "$p/lib/systemd/system is not in systemd's unit path" || return 1
+		for u in "${UNITS[@]}"; do
+			[ -f "$root$p/lib/systemd/system/$u" ] || fail "PREFIX=$p: no $p/lib/systemd/system/$u" || return 1
+			! grep -n '@[A-Z]*@' "$root$p/lib/systemd/system/$u" || fail "$u: placeholder left" || return 1
+		done
+		for u in nofail-watchdog-events.service nofail-watchdog-metrics.service; do
+			grep -q "^ExecStart=$p/bin/nfwctl " "$root$p/lib/systemd/system/$u" ||
+				fail "PREFIX=$p: $u does not run $p/bin/nfwctl" || return 1
+		done
+		[ -f "$root$p/share/doc/nofail-watchdog/admin-guide.md" ] || fail "no admin guide installed" || return 1
+		[ -f "$root$p/share/nofail-watchdog/prometheus/nofail-watchdog.rules.yml" ] || fail "no rules installed" || return 1
+	done
+	# Installed for real below a prefix, with nfwctl, so that verify also
+	# checks ExecStart= and Documentation= against existing files.
+	make -s -C "$TOP" install-units PREFIX="$TMP/prefix" >/dev/null || fail "make install-units PREFIX=$TMP/prefix" || return 1
+	install -D -m 755 "$bin" "$TMP/prefix/bin/nfwctl"
+	unitdir=$TMP/prefix/lib/systemd/system
+	out=$(cd "$TMP" && systemd-analyze verify "${UNITS[@]/#/$unitdir/}" 2>&1)
+	rc=$?
+	echo "systemd-analyze verify: exit $rc${out:+, said:}"
+	[ -z "$out" ] || echo "$out"
+	[ "$rc" -eq 0 ] && [ -z "$out" ] || fail "systemd-analyze verify" || return 1
+	# Each ExecStart= does its job, as systemd would run it.
+	fake_sysfs "$TMP/sys" || return 1
+	cmd=$(sed -n 's/^ExecStart=//p' "$unitdir/nofail-watchdog-metrics.service")
+	cmd=${cmd//'${NFW_TEXTFILE}'/$TMP/textfile/nofail_watchdog.prom}
+	read -ra argv <<<"$cmd"
+	mkdir -p "$TMP/textfile"
+	NFW_SYSFS=$TMP/sys "${argv[@]}" || fail "metrics service: $cmd" || return 1
+	[ "$(ls -A "$TMP/textfile")" = nofail_watchdog.prom ] || fail "textfile directory: $(ls -A "$TMP/textfile")" || return 1
+	grep -qx 'nofail_watchdog_up 1' "$TMP/textfile/nofail_watchdog.prom" || fail "metrics: not up" || return 1
+	if command -v promtool >/dev/null; then
+		check_metrics "$TMP/textfile/nofail_watchdog.prom" || return 1
+	fi
+	NFW_SYSFS=$TMP/nonexistent "${argv[@]}" || fail "metrics service without the module" || return 1
+	grep -qx 'nofail_watchdog_up 0' "$TMP/textfile/nofail_watchdog.prom" || fail "metrics: module absent, not up 0" || return 1
+	# The events service, its journal being a datagram socket we read.
+	sock=$TMP/journal.socket
+	python3 -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1])
+open(sys.argv[1] + ".ready", "w").close(); s.settimeout(20)
+sys.stdout.buffer.write(s.recv(65536))' "$sock" >"$TMP/entry" &
+	local py=$!
+	for _ in $(seq 100); do [ -e "$sock.ready" ] && break; sleep 0.1; done
+	cmd=$(sed -n 's/^ExecStart=//p' "$unitdir/nofail-watchdog-events.service")
+	read -ra argv <<<"$cmd"
+	NFW_SYSFS=$TMP/sys NFW_JOURNAL_SOCKET=$sock "${argv[@]}" --from-start --count 1 >"$TMP/stdout" ||
+		{ kill "$py"; fail "events service: $cmd"; return 1; }
+	wait "$py" || fail "no journal entry received" || return 1
+	cat "$TMP/entry"
+	[ ! -s "$TMP/stdout" ] || fail "events service printed instead of logging: $(cat "$TMP/stdout")" || return 1
+	for f in NOFAIL_EVENT=stall NOFAIL_PID=5 NOFAIL_COMM=kworker/0:1 'NOFAIL_GFP=GFP_NOFS|__GFP_NOFAIL' PRIORITY=4; do
+		grep -qxF "$f" "$TMP/entry" || fail "journal entry without $f" || return 1
+	done
+}
+
+check_packaging-prometheus() {
+	command -v promtool >/dev/null || fail "promtool not installed (make setup: package prometheus)" || return 1
+	local dir=$TOP/tools/prometheus bin name untested
+	promtool check rules "$dir/nofail-watchdog.rules.yml" || fail "promtool check rules" || return 1
+	promtool test rules "$dir/nofail-watchdog.rules.test.yml" || fail "promtool test rules" || return 1
+	# Every alert has a test in which it fires.
+	untested=$(awk 'FNR == NR { if ($1 == "-" && $2 == "alert:") want[$3] = 1; next }
+		$1 == "alertname:" { cur = $2 }
+		$1 == "exp_alerts:" && $2 != "[]" { fired[cur] = 1 }
+		END { for (a in want) if (!(a in fired)) print a }' "$dir/nofail-watchdog.rules.yml" "$dir/nofail-watchdog.rules.test.yml")
+	[ -z "$untested" ] || fail "alerts never tested firing: $untested" || return 1
+	# The rules use only metrics nfwctl prints.
+	bin=$(nfwctl) || fail "building nfwctl" || return 1
+	fake_sysfs "$TMP/sys" || return 1
+	"$bin" --sysfs "$TMP/sys" metrics >"$TMP/metrics" || fail "nfwctl metrics" || return 1
+	check_metrics "$TMP/metrics" || return 1
+	for name in $(grep -v '^ *#' "$dir/nofail-watchdog.rules.yml" | grep -o 'nofail_watchdog_[a-z_]*' | sort -u); do
+		grep -q "^$name[{ ]" "$TMP/metrics" || fail "the rules use $name, which nfwctl metrics does not print" || return 1
+		echo "rules use $name: printed by nfwctl metrics"
+	done
+}
+
+check_packaging-boot() {
+	local root=$TMP/root f
+	make -s -C "$TOP" install-boot INSTALL_MOD_PATH="$root" || fail "make install-boot" || return 1
+	for f in modules-load.d/nofail_watchdog.conf modprobe.d/nofail_watchdog.conf; do
+		cmp "$root/etc/$f" "$TOP/tools/boot/$f" || fail "$f not installed" || return 1
+	done
+	[ "$(grep -v '^#' "$root/etc/modules-load.d/nofail_watchdog.conf")" = nofail_watchdog ] ||
+		fail "modules-load.d entry does not name the module" || return 1
+	# The administrator's options survive a second install.
+	echo 'options nofail_watchdog oom_after_ms=60000' >"$root/etc/modprobe.d/nofail_watchdog.conf"
+	grep -q 'modprobe.d/nofail_watchdog.conf exists, left alone' <<<"$(make -s -C "$TOP" install-boot INSTALL_MOD_PATH="$root")" ||
+		fail "no word about the existing file" || return 1
+	grep -qx 'options nofail_watchdog oom_after_ms=60000' "$root/etc/modprobe.d/nofail_watchdog.conf" ||
+		fail "install-boot overwrote the administrator's options" || return 1
+	# Opt-in: make install runs it only with BOOT=1.
+	local plain boot
+	plain=$(make -n -C "$TOP" install KERNEL="$KERNEL") || fail "make -n install" || return 1
+	boot=$(make -n -C "$TOP" install KERNEL="$KERNEL" BOOT=1) || fail "make -n install BOOT=1" || return 1
+	if grep -q install-boot.sh <<<"$plain"; then fail "make install runs install-boot"; return 1; fi
+	grep -q install-boot.sh <<<"$boot" || fail "make install BOOT=1 skips install-boot" || return 1
+	# DKMS: POST_INSTALL, run as dkms runs it (from the source tree), does
+	# nothing without NFW_BOOT=1.
+	local post
+	post=$(sed -n 's/^POST_INSTALL="\(.*\)"$/\1/p' "$TOP/dkms.conf")
+	[ -n "$post" ] && [ -x "$TOP/${post%% *}" ] || fail "dkms.conf: no executable POST_INSTALL ($post)" || return 1
+	(cd "$TOP" && NFW_BOOT= $post --root "$TMP/dkms0") || fail "POST_INSTALL failed" || return 1
+	[ ! -e "$TMP/dkms0" ] || fail "POST_INSTALL installed without NFW_BOOT=1" || return 1
+	(cd "$TOP" && NFW_BOOT=1 $post --root "$TMP/dkms1") || fail "POST_INSTALL failed" || return 1
+	cmp "$TMP/dkms1/etc/modules-load.d/nofail_watchdog.conf" "$TOP/tools/boot/modules-load.d/nofail_watchdog.conf" ||
+		fail "NFW_BOOT=1 POST_INSTALL did not install the modules-load.d entry" || return 1
+	# kmod reads every option line once uncommented.
+	mkdir -p "$TMP/conf"
+	sed 's/^#options /options /' "$TOP/tools/boot/modprobe.d/nofail_watchdog.conf" >"$TMP/conf/nofail_watchdog.conf"
+	/usr/sbin/modprobe -C "$TMP/conf" -c >"$TMP/showconfig" || fail "modprobe -c" || return 1
+	for k in $(knob_names); do
+		grep -q "^options nofail_watchdog $k=" "$TMP/showconfig" || fail "kmod does not see option $k" || return 1
+	done
+}
+
 check_packaging-dkms() {
 	command -v dkms >/dev/null || fail "dkms not installed (make setup)" || return 1
 	local src=$TMP/src/nofail-watchdog-$VERSION tree=$TMP/dkms rel kd ko
@@ -131,7 +314,7 @@ check_packaging-dkms() {
 	# What a source package ships: the tracked files (the module only needs
 	# Kbuild, rust/, scripts/kbuild-make.sh and dkms.conf).
 	mkdir -p "$src" "$tree"
-	(cd "$TOP" && git ls-files -co --exclude-standard -- Kbuild Makefile dkms.conf rust scripts) |
+	(cd "$TOP" && git ls-files -co --exclude-standard -- Kbuild Makefile dkms.conf rust scripts tools/boot) |
 		rsync -a --files-from=- "$TOP/" "$src/" || fail "copying the sources" || return 1
 	local d=(--dkmstree "$tree" --sourcetree "$TMP/src")
 	dkms add -m nofail-watchdog -v "$VERSION" "${d[@]}" || fail "dkms add" || return 1

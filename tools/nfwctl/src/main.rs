@@ -6,11 +6,12 @@
 //! own parser (rust/logic) before writing it; `metrics` prints Prometheus
 //! text for node_exporter's textfile collector.
 
+mod journal;
 mod metrics;
 mod parse;
 mod watch;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use nfw_logic::logic::knobs::{self, Knob};
 use serde::Serialize;
 use std::io::Write;
@@ -55,6 +56,15 @@ enum Cmd {
         /// Print the events still in the file first
         #[arg(long)]
         from_start: bool,
+        /// Send events to the systemd journal with structured fields
+        /// (NOFAIL_EVENT=, NOFAIL_PID=, ...) instead of printing them; auto:
+        /// when stdout is the journal ($JOURNAL_STREAM) and --json is not given
+        #[arg(long, value_enum, default_value_t = JournalMode::Auto,
+              num_args = 0..=1, require_equals = true, default_missing_value = "always")]
+        journal: JournalMode,
+        /// journald's native socket
+        #[arg(long, env = "NFW_JOURNAL_SOCKET", default_value = journal::SOCKET, hide = true)]
+        journal_socket: PathBuf,
     },
     /// Read one knob, or all
     Get { knob: Option<String> },
@@ -71,6 +81,25 @@ enum Cmd {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum JournalMode {
+    Auto,
+    Always,
+    Never,
+}
+
+impl JournalMode {
+    /// Whether to log to the journal, given `--json` and whether stdout is
+    /// the journal stream.
+    fn wanted(self, json: bool, stdout_is_journal: bool) -> bool {
+        match self {
+            JournalMode::Always => true,
+            JournalMode::Never => false,
+            JournalMode::Auto => !json && stdout_is_journal,
+        }
+    }
 }
 
 fn read(dir: &Path, name: &str) -> Result<String, String> {
@@ -314,8 +343,15 @@ fn run(cli: Cli) -> Result<i32, String> {
             count,
             timeout,
             from_start,
+            journal,
+            journal_socket,
         } => {
             check_loaded(dir)?;
+            let journal = if journal.wanted(cli.json, journal::stdout_is_journal()) {
+                Some(journal::Journal::open(&journal_socket)?)
+            } else {
+                None
+            };
             let timeout = match timeout {
                 Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
                 Some(t) => return Err(format!("bad --timeout {t}")),
@@ -327,6 +363,7 @@ fn run(cli: Cli) -> Result<i32, String> {
                 count,
                 timeout,
                 from_start,
+                journal,
             };
             return watch::run(dir, &o, &mut std::io::stdout().lock());
         }
@@ -452,6 +489,102 @@ mod tests {
             .ends_with("nofail_watchdog_up 0\n"));
     }
 
+    /// What tools/boot/modprobe.d/nofail_watchdog.conf holds: every knob,
+    /// commented out at its default, with the module's description.
+    fn modprobe_conf() -> String {
+        let mut o = String::from(
+            "# /etc/modprobe.d/nofail_watchdog.conf: options of the nofail_watchdog\n\
+             # module, applied at every load (modprobe, and at boot through\n\
+             # /etc/modules-load.d/nofail_watchdog.conf). Each knob below is shown at\n\
+             # its default: uncomment a line and change the value, or put several on one\n\
+             # options line. They apply at the next load; a loaded module is tuned with\n\
+             # `nfwctl set KNOB VALUE` (or its files in /sys/kernel/nofail_watchdog/).\n\
+             # Installed by `make install-boot` (or DKMS with NFW_BOOT=1), never\n\
+             # overwritten. Every knob: docs/admin-guide.md, section 3; recipes:\n\
+             # section 8. Generated from rust/logic/knobs.rs by nfwctl's unit tests.\n",
+        );
+        for k in knobs::ALL {
+            o.push_str(&format!(
+                "\n# {}: {}\n#options nofail_watchdog {}={}\n",
+                k.name(),
+                k.desc().help,
+                k.name(),
+                parse::default_text(k)
+            ));
+        }
+        o
+    }
+
+    #[test]
+    fn modprobe_conf_lists_every_knob_at_its_default() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../boot/modprobe.d/nofail_watchdog.conf"
+        );
+        let want = modprobe_conf();
+        if std::env::var_os("NFW_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{path} is not what rust/logic/knobs.rs says; NFW_BLESS=1 cargo test rewrites it"
+        );
+        // Every uncommented line would be a valid options line.
+        for l in want.lines().filter(|l| l.starts_with("#options ")) {
+            let (k, v) = l["#options nofail_watchdog ".len()..]
+                .split_once('=')
+                .unwrap();
+            parse::validate(k, v).unwrap();
+        }
+    }
+
+    #[test]
+    fn journal_mode() {
+        use JournalMode::*;
+        assert!(Always.wanted(true, false));
+        assert!(!Never.wanted(false, true));
+        assert!(Auto.wanted(false, true));
+        assert!(!Auto.wanted(false, false));
+        // --json asks for JSON lines on stdout, even under systemd.
+        assert!(!Auto.wanted(true, true));
+    }
+
+    #[test]
+    fn watch_to_a_missing_journal_fails_at_start() {
+        let d = fake();
+        std::fs::write(
+            d.join("events"),
+            "seq 0\nseq time_ns event pid comm order ms gfp\n",
+        )
+        .unwrap();
+        let cli = Cli::try_parse_from([
+            "nfwctl",
+            "--sysfs",
+            d.to_str().unwrap(),
+            "watch",
+            "--journal",
+            "--journal-socket",
+            "/nonexistent/socket",
+            "--timeout",
+            "0",
+        ])
+        .unwrap();
+        assert!(run(cli).unwrap_err().contains("/nonexistent/socket"));
+        let cli = Cli::try_parse_from([
+            "nfwctl",
+            "--sysfs",
+            d.to_str().unwrap(),
+            "watch",
+            "--journal=never",
+            "--timeout",
+            "0",
+        ])
+        .unwrap();
+        assert_eq!(run(cli).unwrap(), watch::EXIT_TIMEOUT);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     #[test]
     fn cli_parses() {
         use clap::CommandFactory;
@@ -475,6 +608,24 @@ mod tests {
             }
         ));
         assert!(Cli::try_parse_from(["nfwctl", "set", "scope"]).is_err());
+        // --journal alone is --journal=always; without it, auto.
+        let journal = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.cmd) {
+            Ok(Cmd::Watch { journal, .. }) => Ok(journal),
+            Ok(_) => panic!("not watch"),
+            Err(e) => Err(e.to_string()),
+        };
+        assert_eq!(journal(&["nfwctl", "watch"]), Ok(JournalMode::Auto));
+        assert_eq!(
+            journal(&["nfwctl", "watch", "--journal"]),
+            Ok(JournalMode::Always)
+        );
+        assert_eq!(
+            journal(&["nfwctl", "watch", "--journal=never"]),
+            Ok(JournalMode::Never)
+        );
+        assert!(journal(&["nfwctl", "watch", "--journal=sometimes"]).is_err());
+        // `--journal never` would be a stray argument, not the mode.
+        assert!(journal(&["nfwctl", "watch", "--journal", "never"]).is_err());
         // A negative number reaches the validator (and its clear error).
         let c = Cli::try_parse_from(["nfwctl", "set", "stall_warn_ms", "-5"]).unwrap();
         assert!(matches!(c.cmd, Cmd::Set { ref value, .. } if value == "-5"));

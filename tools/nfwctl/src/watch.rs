@@ -2,8 +2,11 @@
 //!
 //! sysfs protocol: read the file, then poll() it for `POLLPRI`; the module
 //! wakes pollers (kernfs_notify) when it records events; read it again from
-//! offset 0 and print what is new (by sequence number).
+//! offset 0 and print what is new (by sequence number). With a journal
+//! (`--journal`), each event is a structured journal entry instead of a
+//! line (journal.rs).
 
+use crate::journal::{self, Journal};
 use crate::parse::{self, Event};
 use serde::Serialize;
 use std::fs::File;
@@ -23,6 +26,8 @@ pub struct Options {
     pub count: Option<u64>,
     pub timeout: Option<Duration>,
     pub from_start: bool,
+    /// Send events to this journal instead of printing them.
+    pub journal: Option<Journal>,
 }
 
 /// `CLOCK_MONOTONIC` in ns: the clock of the module's event times.
@@ -136,7 +141,18 @@ pub fn run(dir: &Path, o: &Options, out: &mut dyn Write) -> Result<i32, String> 
         }
         last = last.max(evs.seq);
         for e in &fresh {
-            writeln!(out, "{}", line(e, now, o.json)).map_err(|e| e.to_string())?;
+            // A failed send (journald restarting, say) still shows the
+            // event: as a line on stdout, which systemd also logs.
+            let sent = match &o.journal {
+                Some(j) => j
+                    .send(&journal::entry(e, now))
+                    .map_err(|err| eprintln!("nfwctl: journal: {err}; printing the event"))
+                    .is_ok(),
+                None => false,
+            };
+            if !sent {
+                writeln!(out, "{}", line(e, now, o.json)).map_err(|e| e.to_string())?;
+            }
             out.flush().map_err(|e| e.to_string())?;
             shown += 1;
             if o.exit_on_kill && e.event == "oom" {
@@ -211,6 +227,7 @@ mod tests {
             count: None,
             timeout: Some(Duration::from_secs(5)),
             from_start: true,
+            journal: None,
         };
         let mut out = Vec::new();
         assert_eq!(run(&dir, &o, &mut out).unwrap(), EXIT_KILL);
@@ -229,6 +246,48 @@ mod tests {
         assert_eq!(run(&dir, &o, &mut out).unwrap(), 0);
         assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
         assert!(run(&dir.join("nonexistent"), &o, &mut Vec::new()).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn events_to_the_journal() {
+        use crate::journal::tests::{decode, get};
+        use std::os::unix::net::UnixDatagram;
+        let dir = std::env::temp_dir().join(format!("nfwctl-watch-j-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("events"),
+            "seq 2\nseq time_ns event pid comm order ms gfp\n\
+             1 10 stall 5 a 0 10000 GFP_NOFS\n2 30 oom 5 a 0 30000 GFP_NOFS\n",
+        )
+        .unwrap();
+        let sock = dir.join("socket");
+        let server = UnixDatagram::bind(&sock).unwrap();
+        let o = Options {
+            json: false,
+            exit_on_kill: true,
+            count: None,
+            timeout: Some(Duration::from_secs(5)),
+            from_start: true,
+            journal: Some(Journal::open(&sock).unwrap()),
+        };
+        let mut out = Vec::new();
+        assert_eq!(run(&dir, &o, &mut out).unwrap(), EXIT_KILL);
+        // Nothing printed: both events are journal entries.
+        assert!(out.is_empty(), "{}", String::from_utf8_lossy(&out));
+        let mut buf = vec![0u8; 4096];
+        for (ev, seq) in [("stall", "1"), ("oom", "2")] {
+            let n = server.recv(&mut buf).unwrap();
+            let f = decode(&buf[..n]);
+            assert_eq!(get(&f, "NOFAIL_EVENT"), Some(ev));
+            assert_eq!(get(&f, "NOFAIL_SEQ"), Some(seq));
+        }
+        // journald gone: the events are printed instead of lost.
+        drop(server);
+        std::fs::remove_file(&sock).unwrap();
+        let mut out = Vec::new();
+        assert_eq!(run(&dir, &o, &mut out).unwrap(), EXIT_KILL);
+        assert_eq!(String::from_utf8(out).unwrap().lines().count(), 2);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
