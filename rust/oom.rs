@@ -63,6 +63,10 @@ pub(crate) enum Outcome {
 /// The record of the latest trigger: a sequence count (odd while being
 /// written) and the stall it was for.
 ///
+/// Not a `logic::seqcount::SeqCount`: its write is open across the whole
+/// `out_of_memory()` call (odd from [`armed`] at the entry to [`outcome`]
+/// at the return), which a closure-scoped write cannot express.
+///
 /// # Invariants
 ///
 /// Written only by [`armed`] and [`outcome`], which the kernel's `oom_lock`
