@@ -475,6 +475,11 @@ fn close(s: &Slot, gen: u32, end: u64) {
         snap.kind = kind_from(prev);
         snap.in_scope = true;
     }
+    if snap.in_scope {
+        crate::sys::trace::stall_end(|| {
+            snap.trace(end.saturating_sub(snap.start_ns) / stall::NSEC_PER_MSEC)
+        });
+    }
     let first = s.first_report_ns.load(Ordering::Relaxed);
     if first != 0 {
         STATS.stalls_ended.fetch_add(1, Ordering::Relaxed);
@@ -526,6 +531,20 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
+    /// The stall as a trace event's fields, `duration_ms` after it began.
+    pub(crate) fn trace(&self, duration_ms: u64) -> crate::sys::trace::Stall {
+        crate::sys::trace::Stall {
+            pid: self.pid,
+            comm: self.comm,
+            gfp: self.gfp,
+            order: self.order,
+            kind: self.kind,
+            duration_ms,
+            retries: self.rounds,
+            sleeps: self.sleeps,
+        }
+    }
+
     /// Whether the task is in the allocator now (not between allocations).
     pub(crate) fn in_allocator(&self) -> bool {
         self.ended_ns == 0
@@ -645,15 +664,18 @@ impl Own {
     pub(crate) fn round_begin(&self, gfp: u32, order: u32, kind: Option<Kind>, now: u64) -> Round {
         let s = self.0;
         let mut class = s.class.load(Ordering::Relaxed);
+        let mut began = false;
         if class == CLASS_PENDING {
             class = kind.map_or(CLASS_OUT, |k| k as u32);
+            let fresh = s.prev_class.load(Ordering::Relaxed) >= CLASS_PENDING;
             // An allocation outside the scope within a stall keeps the
             // stall's mask and order for its reports.
-            if kind.is_some() || s.prev_class.load(Ordering::Relaxed) >= CLASS_PENDING {
+            if kind.is_some() || fresh {
                 s.gfp.store(gfp, Ordering::Relaxed);
                 s.order.store(order, Ordering::Relaxed);
             }
             s.class.store(class, Ordering::Relaxed);
+            began = fresh && kind.is_some();
         }
         s.rounds.fetch_add(1, Ordering::Relaxed);
         s.last_round_ns.store(now, Ordering::Relaxed);
@@ -667,6 +689,7 @@ impl Own {
             kind: in_scope.then(|| kind_from(class)),
             gfp: s.gfp.load(Ordering::Relaxed),
             oom_calls: s.oom_calls.load(Ordering::Relaxed),
+            began,
         }
     }
 
@@ -697,6 +720,7 @@ impl Own {
             kind: (class < CLASS_PENDING).then(|| kind_from(class)),
             gfp: s.gfp.load(Ordering::Relaxed),
             oom_calls: calls,
+            began: false,
         }
     }
 
@@ -743,4 +767,8 @@ pub(crate) struct Round {
     pub(crate) gfp: u32,
     /// Calls of `out_of_memory()` so far.
     pub(crate) oom_calls: u32,
+    /// This round classified a new stall in scope: the module follows it
+    /// from now on (a stall resumed by a later allocation of its task is
+    /// not new).
+    pub(crate) began: bool,
 }
