@@ -74,17 +74,17 @@ wait $gen || nfw_fail "the ZONE_DMA run failed: $(tail -1 $G/records)"
 nfw_wait_settled
 nfw_log "phase 1: worker $adopt_pid adopted=$(nfw_stat adopted) reports=$(nfw_stat reports) sleeps=$(nfw_stat backoff_sleeps)"
 
-# 2. The livelock, backed off, reported, and ended by the OOM killer (as
-# in test 40). Real memory pressure varies: reclaim may keep finding a few
-# pages (the tools disk's page cache) and the stall ends before any
-# out_of_memory() call, or a GFP_KERNEL allocation elsewhere (kthreadd
-# forking) lets the kernel kill the hog itself. The generator stops at
-# the first recovery from a stall of stall_warn_ms (not letting the
-# workers eat what a kill freed and stall again); the events of every run
-# are checked, and the livelock is made again, up to ATTEMPTS times, until
-# the module made an OOM trigger. A decoy (oom_score_adj 300: below the
-# hog, far above the test's shell) is the victim should a trigger find
-# the hog gone already.
+# 2. The livelock, backed off, reported, and ended by the OOM killer (test
+# 40's scenario). Real memory pressure varies, the more so on a loaded
+# host: reclaim may keep finding a few pages (the tools disk's page cache)
+# and the stall crawls to its end with no out_of_memory() call; the events
+# of such a run are checked all the same, and the livelock is made again,
+# up to ATTEMPTS times, until the module made an OOM trigger. Or a
+# GFP_KERNEL allocation elsewhere (kthreadd forking) lets the kernel kill
+# the hog itself before any worker was stuck stall_ms: the workers eat the
+# memory freed and stall again, and the module's trigger finds no hog: a
+# decoy (oom_score_adj 300: below the hog, far above the test's shell) is
+# then the victim, whose memory ends the run.
 ATTEMPTS=3
 a=0
 while [ "$(nfw_stat oom_triggers)" -eq 0 ]; do
@@ -96,7 +96,7 @@ while [ "$(nfw_stat oom_triggers)" -eq 0 ]; do
 		echo 300 >/proc/$decoy/oom_score_adj
 	fi
 	nfw_start_hog --leave-mb 160 --name nfw-hog
-	echo "workers=2 mode=page until=stall stall_ms=1000 record_ms=20 window_ms=60000" >$G/run ||
+	echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER record_ms=20 window_ms=60000" >$G/run ||
 		nfw_fail "generator run failed"
 	grep -q "stopped_by=stall" $G/records || nfw_fail "the stall did not end by itself: $(tail -1 $G/records)"
 	nfw_wait_settled
