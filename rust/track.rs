@@ -466,24 +466,35 @@ pub(crate) fn close_adopted(idx: usize, end: u64) {
 
 /// Ends the stall in `s` at `end` and frees the slot.
 fn close(s: &Slot, gen: u32, end: u64) {
-    let mut snap = snapshot_fields(s, gen);
     // A stall whose last allocation was not classified in scope (it came
     // back and returned without a reclaim round, or was outside the
     // scope) is still the stall of its earlier allocations.
-    let prev = s.prev_class.load(Ordering::Relaxed);
-    if !snap.in_scope && prev < CLASS_PENDING {
-        snap.kind = kind_from(prev);
-        snap.in_scope = true;
-    }
-    if snap.in_scope {
+    let class = s.class.load(Ordering::Relaxed);
+    let class = if class < CLASS_PENDING {
+        class
+    } else {
+        s.prev_class.load(Ordering::Relaxed)
+    };
+    // Copied only for what needs it: this runs at every tracked
+    // allocation's slow-path return.
+    let snap = || {
+        let mut snap = snapshot_fields(s, gen);
+        if class < CLASS_PENDING {
+            snap.kind = kind_from(class);
+            snap.in_scope = true;
+        }
+        snap
+    };
+    if class < CLASS_PENDING {
         crate::sys::trace::stall_end(|| {
+            let snap = snap();
             snap.trace(end.saturating_sub(snap.start_ns) / stall::NSEC_PER_MSEC)
         });
     }
     let first = s.first_report_ns.load(Ordering::Relaxed);
     if first != 0 {
         STATS.stalls_ended.fetch_add(1, Ordering::Relaxed);
-        crate::recent::push(&snap, first, end);
+        crate::recent::push(&snap(), first, end);
     }
     STATS.occupied.fetch_sub(1, Ordering::Relaxed);
     s.owner.store(FREE, Ordering::Release);
