@@ -81,4 +81,33 @@ void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
 			   nfw_kobj_store_t store);
 void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs);
 
+/*
+ * The module's trace events (nfw_trace.h, instantiated in trace.c). The
+ * Rust side asks nfw_trace_on(event) first, which is the event's own static
+ * branch (off: a call that returns false), and only then gathers the fields
+ * and calls nfw_trace(event, stall, arg); arg is stall_begin's adopted and
+ * backoff_sleep's sleep_ms, unused by the others.
+ */
+#define NFW_TRACE_STALL_BEGIN 0
+#define NFW_TRACE_STALL_REPORT 1
+#define NFW_TRACE_BACKOFF_SLEEP 2
+#define NFW_TRACE_OOM_TRIGGER 3
+#define NFW_TRACE_STALL_END 4
+/* The kind field (rust/logic/gfp.rs, Kind). */
+#define NFW_TRACE_KIND_NOFAIL 0
+#define NFW_TRACE_KIND_IMPLICIT 1
+#define NFW_TRACE_KIND_OTHER 2
+struct nfw_trace_stall {
+	int pid;
+	char comm[16];
+	unsigned int gfp;
+	unsigned int order;
+	unsigned int kind;
+	unsigned int retries;
+	unsigned int sleeps;
+	u64 duration_ms;
+};
+bool nfw_trace_on(unsigned int event);
+void nfw_trace(unsigned int event, const struct nfw_trace_stall *s, unsigned int arg);
+
 #endif

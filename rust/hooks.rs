@@ -79,6 +79,7 @@ impl ReclaimRounds for Rounds {
 fn reclaim_begin(gfp_mask: u32, order: i32) {
     let order = order.max(0) as u32;
     let now = sys::now_ns();
+    let mut adopted = false;
     let own = match Own::current() {
         Some(own) => own,
         None => {
@@ -97,6 +98,7 @@ fn reclaim_begin(gfp_mask: u32, order: i32) {
             if track::adopt(&task, gfp_mask, order, kind, start).is_none() {
                 return;
             }
+            adopted = true;
             match Own::current() {
                 Some(own) => own,
                 None => return,
@@ -105,6 +107,15 @@ fn reclaim_begin(gfp_mask: u32, order: i32) {
     };
     let kind = gfp::tracked(config::scope(), gfp_mask, order);
     let round = own.round_begin(gfp_mask, order, kind, now);
+    if round.began || adopted {
+        sys::trace::stall_begin(|| {
+            let s = own.snapshot();
+            (
+                s.trace(stall::elapsed(now, s.start_ns) / stall::NSEC_PER_MSEC),
+                adopted,
+            )
+        });
+    }
     let Some(kind) = round.kind else {
         return;
     };
@@ -158,6 +169,11 @@ impl ShrinkerCallbacks for Backoff {
         // (one per priority level and node) see nothing pending.
         let ms = own.take_pending_sleep();
         if ms > 0 && !UNLOADING.load(Ordering::Relaxed) && !sys::current_dying() {
+            sys::trace::backoff_sleep(|| {
+                let s = own.snapshot();
+                let since = stall::elapsed(sys::now_ns(), s.start_ns);
+                (s.trace(since / stall::NSEC_PER_MSEC), ms)
+            });
             sys::backoff_sleep(ms, &UNLOADING);
             own.slept(ms, sys::now_ns());
         }

@@ -100,6 +100,10 @@ static REC: Record = Record {
 /// about to run with `__GFP_FS`.
 pub(crate) fn armed(own: &Own) {
     let s = own.snapshot();
+    let at_ns = crate::sys::now_ns();
+    crate::sys::trace::oom_trigger(|| {
+        s.trace(stall::elapsed(at_ns, s.start_ns) / stall::NSEC_PER_MSEC)
+    });
     STATS.oom_triggers.fetch_add(1, Ordering::Relaxed);
     REC.seq.fetch_add(1, Ordering::AcqRel);
     core::sync::atomic::fence(Ordering::Release);
@@ -111,7 +115,7 @@ pub(crate) fn armed(own: &Own) {
     REC.order.store(s.order, Ordering::Relaxed);
     REC.kind.store(s.kind as u32, Ordering::Relaxed);
     REC.start_ns.store(s.start_ns, Ordering::Relaxed);
-    REC.at_ns.store(crate::sys::now_ns(), Ordering::Relaxed);
+    REC.at_ns.store(at_ns, Ordering::Relaxed);
     REC.killed.store(0, Ordering::Relaxed);
 }
 

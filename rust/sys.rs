@@ -22,6 +22,7 @@ pub(crate) mod shrinker;
 pub(crate) mod sysfs;
 pub(crate) mod task;
 mod time;
+pub(crate) mod trace;
 pub(crate) mod tracepoint;
 pub(crate) mod uevent;
 pub(crate) mod workqueue;

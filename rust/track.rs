@@ -473,10 +473,35 @@ pub(crate) fn close_adopted(idx: usize, end: u64) {
 
 /// Ends the stall in `s` at `end` and frees the slot.
 fn close(s: &Slot, gen: u32, end: u64) {
+    // A stall whose last allocation was not classified in scope (it came
+    // back and returned without a reclaim round, or was outside the
+    // scope) is still the stall of its earlier allocations.
+    let class = s.class.load(Ordering::Relaxed);
+    let class = if class < CLASS_PENDING {
+        class
+    } else {
+        s.prev_class.load(Ordering::Relaxed)
+    };
+    // Copied only for what needs it: this runs at every tracked
+    // allocation's slow-path return.
+    let snap = || {
+        let mut snap = snapshot_fields(s, gen);
+        if class < CLASS_PENDING {
+            snap.kind = kind_from(class);
+            snap.in_scope = true;
+        }
+        snap
+    };
+    if class < CLASS_PENDING {
+        crate::sys::trace::stall_end(|| {
+            let snap = snap();
+            snap.trace(end.saturating_sub(snap.start_ns) / stall::NSEC_PER_MSEC)
+        });
+    }
     let first = s.first_report_ns.load(Ordering::Relaxed);
     if first != 0 {
         STATS.stalls_ended.fetch_add(1, Ordering::Relaxed);
-        let snap = snapshot_fields(s, gen);
+        let snap = snap();
         crate::recent::push(&crate::recent::Ended {
             pid: snap.pid as u32,
             comm: snap.comm,
@@ -536,6 +561,20 @@ pub(crate) struct Snapshot {
 }
 
 impl Snapshot {
+    /// The stall as a trace event's fields, `duration_ms` after it began.
+    pub(crate) fn trace(&self, duration_ms: u64) -> crate::sys::trace::Stall {
+        crate::sys::trace::Stall {
+            pid: self.pid,
+            comm: self.comm,
+            gfp: self.gfp,
+            order: self.order,
+            kind: self.kind,
+            duration_ms,
+            retries: self.rounds,
+            sleeps: self.sleeps,
+        }
+    }
+
     /// Whether the task is in the allocator now (not between allocations).
     pub(crate) fn in_allocator(&self) -> bool {
         self.ended_ns == 0
@@ -648,15 +687,18 @@ impl Own {
     pub(crate) fn round_begin(&self, gfp: u32, order: u32, kind: Option<Kind>, now: u64) -> Round {
         let s = self.0;
         let mut class = s.class.load(Ordering::Relaxed);
+        let mut began = false;
         if class == CLASS_PENDING {
             class = kind.map_or(CLASS_OUT, |k| k as u32);
+            let fresh = s.prev_class.load(Ordering::Relaxed) >= CLASS_PENDING;
             // An allocation outside the scope within a stall keeps the
             // stall's mask and order for its reports.
-            if kind.is_some() || s.prev_class.load(Ordering::Relaxed) >= CLASS_PENDING {
+            if kind.is_some() || fresh {
                 s.gfp.store(gfp, Ordering::Relaxed);
                 s.order.store(order, Ordering::Relaxed);
             }
             s.class.store(class, Ordering::Relaxed);
+            began = fresh && kind.is_some();
         }
         s.rounds.fetch_add(1, Ordering::Relaxed);
         s.last_round_ns.store(now, Ordering::Relaxed);
@@ -670,6 +712,7 @@ impl Own {
             kind: in_scope.then(|| kind_from(class)),
             gfp: s.gfp.load(Ordering::Relaxed),
             oom_calls: s.oom_calls.load(Ordering::Relaxed),
+            began,
         }
     }
 
@@ -700,6 +743,7 @@ impl Own {
             kind: (class < CLASS_PENDING).then(|| kind_from(class)),
             gfp: s.gfp.load(Ordering::Relaxed),
             oom_calls: calls,
+            began: false,
         }
     }
 
@@ -746,4 +790,8 @@ pub(crate) struct Round {
     pub(crate) gfp: u32,
     /// Calls of `out_of_memory()` so far.
     pub(crate) oom_calls: u32,
+    /// This round classified a new stall in scope: the module follows it
+    /// from now on (a stall resumed by a later allocation of its task is
+    /// not new).
+    pub(crate) began: bool,
 }

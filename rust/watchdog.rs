@@ -283,6 +283,7 @@ fn report(s: &Snapshot, elapsed_ms: u64, budget: &mut Budget) {
                 format_args!("{}", Gfp(s.gfp)),
                 s.rounds
             );
+            sys::trace::stall_report(|| s.trace(elapsed_ms));
             if s.adopted {
                 pr_err!(
                     "      this allocation was already in the slow path when nofail_watchdog began following it: stuck at least this long\n"
