@@ -37,8 +37,9 @@ fn has_unsafe_token(code: &str) -> bool {
         .any(|w| w == "unsafe")
 }
 
-#[test]
-fn unsafe_only_in_sys() {
+/// The code lines outside the raw layer for which `hit` holds, as
+/// `rust/FILE:LINE: text`.
+fn outside_sys(hit: impl Fn(&str) -> bool) -> Vec<String> {
     let root = rust_dir();
     let mut files = Vec::new();
     rs_files(&root, &mut files);
@@ -51,11 +52,17 @@ fn unsafe_only_in_sys() {
         }
         let text = fs::read_to_string(f).unwrap();
         for (n, line) in text.lines().enumerate() {
-            if has_unsafe_token(code(line)) {
+            if hit(code(line)) {
                 found.push(format!("rust/{}:{}: {}", rel.display(), n + 1, line.trim()));
             }
         }
     }
+    found
+}
+
+#[test]
+fn unsafe_only_in_sys() {
+    let found = outside_sys(has_unsafe_token);
     assert!(
         found.is_empty(),
         "unsafe outside rust/sys (move it behind a safe type there):\n{}",
@@ -79,23 +86,7 @@ fn crate_root_denies_unsafe_code() {
 
 #[test]
 fn raw_bindings_only_in_sys() {
-    let root = rust_dir();
-    let mut files = Vec::new();
-    rs_files(&root, &mut files);
-    let mut found = Vec::new();
-    for f in &files {
-        let rel = f.strip_prefix(&root).unwrap();
-        if in_sys(rel) {
-            continue;
-        }
-        let text = fs::read_to_string(f).unwrap();
-        for (n, line) in text.lines().enumerate() {
-            let c = code(line);
-            if c.contains("bindings") {
-                found.push(format!("rust/{}:{}: {}", rel.display(), n + 1, line.trim()));
-            }
-        }
-    }
+    let found = outside_sys(|c| c.contains("bindings"));
     assert!(
         found.is_empty(),
         "raw bindings outside rust/sys:\n{}",
