@@ -228,17 +228,31 @@ fn race(
     }
 }
 
+/// Writes or pushes a writer makes: `min`, and more while the readers have
+/// not yet kept a read (on a loaded host they may not have run at all), up
+/// to 100 times `min`. The writer yields now and then so that they do.
+fn keep_writing(i: u64, min: u64, kept: &AtomicU64) -> bool {
+    if i % 256 == 255 {
+        thread::yield_now();
+    }
+    i < min || (kept.load(Relaxed) == 0 && i < 100 * min)
+}
+
 #[test]
 fn count_no_torn_read_across_threads() {
     static C: SeqCount = SeqCount::new();
     static Q: Quad = Quad::new();
     static KEPT: AtomicU64 = AtomicU64::new(0);
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     race(
         2,
         || {
-            for v in 1..=200_000u64 {
+            let mut v = 0u64;
+            while keep_writing(v, 200_000, &KEPT) {
+                v += 1;
                 assert!(C.write(|| Q.store(v)).is_some());
             }
+            WRITES.store(v, Relaxed);
         },
         || {
             if let Some((gen, q)) = C.read(|gen| (gen, Q.load())) {
@@ -248,8 +262,8 @@ fn count_no_torn_read_across_threads() {
             }
         },
     );
-    assert_eq!(C.generation(), 400_000);
-    assert!(KEPT.load(Relaxed) > 0);
+    assert_eq!(u64::from(C.generation()), 2 * WRITES.load(Relaxed));
+    assert!(KEPT.load(Relaxed) > 0, "the readers never kept a read");
 }
 
 /// A ring entry of a race: the push number and three words derived from it.
@@ -271,7 +285,11 @@ fn ring_race(writers: u64, pushes: u64) {
     const N: usize = 8;
     static R: SeqRing<Rec, N> = SeqRing::new([const { RingSlot::new(Rec::new()) }; N]);
     static KEPT: AtomicU64 = AtomicU64::new(0);
+    static PUSHES: AtomicU64 = AtomicU64::new(0);
     let start = R.head();
+    // Run in turn (one test calls both): each counts its own.
+    KEPT.store(0, Relaxed);
+    PUSHES.store(0, Relaxed);
     fn fill(n: u64, e: &Rec) {
         e.num.store(n, Relaxed);
         e.quad.store(n.wrapping_mul(3));
@@ -280,13 +298,16 @@ fn ring_race(writers: u64, pushes: u64) {
         let hs: Vec<_> = (0..writers)
             .map(|_| {
                 thread::spawn(move || {
-                    for _ in 0..pushes {
+                    let mut i = 0;
+                    while keep_writing(i, pushes, &KEPT) {
+                        i += 1;
                         if writers == 1 {
                             R.push_single_writer(fill);
                         } else {
                             R.push(fill);
                         }
                     }
+                    PUSHES.fetch_add(i, Relaxed);
                 })
             })
             .collect();
@@ -318,8 +339,8 @@ fn ring_race(writers: u64, pushes: u64) {
             }
         }
     });
-    assert_eq!(R.head(), start + writers * pushes);
-    assert!(KEPT.load(Relaxed) > 0);
+    assert_eq!(R.head(), start + PUSHES.load(Relaxed));
+    assert!(KEPT.load(Relaxed) > 0, "the readers never kept a read");
     // Quiet again: every entry takes a push and reads back whole.
     let last = (0..N).map(|_| R.push(fill).unwrap()).max().unwrap();
     for n in last + 1 - N as u64..=last {
