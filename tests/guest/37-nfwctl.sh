@@ -108,6 +108,15 @@ kill -0 $watcher 2>/dev/null || { cat /tmp/watch; nfw_fail "watch exited without
 # the listener or the watcher would make the kernel's own OOM killer kill
 # the victim before the module does: no event before the kill (no stall
 # report, no back-off), and this shell waits in the run's write.
+# Everything the ZONE_DMA stall announced is delivered and handled first:
+# its end events come when the stalls close, and a uevent handled later
+# forks the listener's handler inside the exhaustion, where the kernel's own
+# OOM killer acts for that fork (seen once with the host loaded: the victim
+# and the spare killed, then "no killable processes" and a panic).
+nfw_wait_settled
+delivered() { head -1 $D/events; wc -l </tmp/ue; }
+wait_for '_d=$(delivered); sleep 1; [ "$_d" = "$(delivered)" ]' 30 0 ||
+	nfw_fail "events still being delivered after 30 s"
 warn=$(cat $D/stall_warn_ms)
 backoff=$(cat $D/backoff)
 nfwctl set stall_warn_ms 600000 >/dev/null || nfw_fail "set stall_warn_ms"
