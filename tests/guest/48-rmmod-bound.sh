@@ -9,8 +9,9 @@
 # starts, and rmmod returns within BOUND_MS, before the sleep that began
 # last would have ended by itself: unloading wakes the sleepers and does
 # not wait out their sleeps. After rmmod the stuck tasks are still stuck
-# (the run still going, the tasks in the slow path, no allocation completing
-# for a second): the bound is not met merely because the stall ended. The
+# (the run still going, the tasks in the slow path, a second with no
+# allocation completing within five): the bound is not met merely because
+# the stall ended. The
 # rmmod time of each scope is logged.
 # (Hooks are unregistered while the workers run the hooked code: single-
 # threaded TCG, see qemu/run --help.)
@@ -94,10 +95,19 @@ for scope in nofail nofs all; do
 	a1=$(allocations)
 	# shellcheck disable=SC2086
 	all_in_slowpath $tasks || nfw_fail "$scope: a stuck task left the slow path"
-	a2=$(allocations)
-	sleep 1
-	a3=$(allocations)
-	[ "$a2" = "$a3" ] || nfw_fail "$scope: allocations completing after rmmod ($a2 -> $a3): the stall is over"
+	# A few pages can come free in the zone for a moment (kswapd, per-CPU
+	# lists drained; seen once with the host loaded: 42 allocations in the
+	# first second), so up to five one-second looks: a stall that is over
+	# completes allocations in every one of them.
+	quiet=0 looks=""
+	for _ in 1 2 3 4 5; do
+		a2=$(allocations)
+		sleep 1
+		a3=$(allocations)
+		looks="$looks $a2->$a3"
+		[ "$a2" = "$a3" ] && { quiet=1; break; }
+	done
+	[ $quiet = 1 ] || nfw_fail "$scope: allocations completing after rmmod in every second of five ($looks): the stall is over"
 	kill -0 $gen 2>/dev/null || nfw_fail "$scope: the generator run ended"
 	grep -q 'stopped_by=running' $G/records || nfw_fail "$scope: the run is over: $(tail -1 $G/records)"
 	[ -z "$writer" ] || kill -0 "$writer" 2>/dev/null || nfw_fail "$scope: the writer exited"
