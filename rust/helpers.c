@@ -126,3 +126,8 @@ void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attr
 {
 	g->attrs = attrs;
 }
+
+void nfw_sysfs_attr_init(struct attribute *attr)
+{
+	sysfs_attr_init(attr);
+}

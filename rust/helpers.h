@@ -80,6 +80,12 @@ typedef ssize_t (*nfw_kobj_store_t)(struct kobject *, struct kobj_attribute *,
 void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
 			   nfw_kobj_store_t store);
 void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs);
+/*
+ * sysfs_attr_init() (a macro): an attribute not in static storage needs a
+ * static lockdep key (CONFIG_DEBUG_LOCK_ALLOC), or lockdep warns when the
+ * file is created.
+ */
+void nfw_sysfs_attr_init(struct attribute *attr);
 
 /*
  * The module's trace events (nfw_trace.h, instantiated in trace.c). The
