@@ -92,11 +92,16 @@ nfwctl set oom_interval_ms 60000 >/dev/null || nfw_fail "set oom_interval_ms"
 # --- watch --exit-on-kill ------------------------------------------------------
 uevent sh -c 'env | grep -E "^(NOFAIL_EVENT|PID|COMM)=" | sort | tr "\n" " " >>/tmp/ue; echo >>/tmp/ue' &
 listener=$!
-nfw_start_hog --mb 64 --oom-score-adj 1000 --name nfw-victim
-hog=$NFW_HOG_PID
-nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
-watcher=$!
-sleep 1
+# victim_and_watcher: the task the module's trigger must kill ($hog), and
+# `nfwctl watch --exit-on-kill` following the events ($watcher).
+victim_and_watcher() {
+	nfw_start_hog --mb 64 --oom-score-adj 1000 --name nfw-victim
+	hog=$NFW_HOG_PID
+	nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
+	watcher=$!
+	sleep 1
+}
+victim_and_watcher
 nfw_dmesg_mark
 # Stall and back-off events from a ZONE_DMA stall, which gets no kill.
 echo "workers=2 mode=page zone=dma window_ms=3000" >/sys/kernel/nfw_stallgen/run ||
@@ -157,11 +162,7 @@ while :; do
 	kill $decoys 2>/dev/null
 	decoys=""
 	nfw_wait_settled
-	nfw_start_hog --mb 64 --oom-score-adj 1000 --name nfw-victim
-	hog=$NFW_HOG_PID
-	nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
-	watcher=$!
-	sleep 1
+	victim_and_watcher
 done
 cat /tmp/watch
 # (A stall never reported lingers until the watchdog's next look, which
