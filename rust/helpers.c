@@ -85,6 +85,11 @@ void nfw_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
+void nfw_cond_synchronize_rcu(unsigned long cookie)
+{
+	cond_synchronize_rcu(cookie);
+}
+
 const char *nfw_tracepoint_name(struct tracepoint *tp)
 {
 	return tp->name;

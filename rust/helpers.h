@@ -55,6 +55,8 @@ void nfw_backoff_wake_all(void);
 /* rcu_read_lock()/rcu_read_unlock() (static inline). */
 void nfw_rcu_read_lock(void);
 void nfw_rcu_read_unlock(void);
+/* cond_synchronize_rcu() (static inline with TINY_RCU). */
+void nfw_cond_synchronize_rcu(unsigned long cookie);
 
 /* tp->name, and tracepoint_synchronize_unregister() (static inline). */
 const char *nfw_tracepoint_name(struct tracepoint *tp);
