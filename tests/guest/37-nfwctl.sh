@@ -57,12 +57,18 @@ nfw_wait_settled
 nfwctl metrics -o /tmp/nfw.prom || nfw_fail "nfwctl metrics -o failed"
 grep -v '^#' /tmp/nfw.prom | head -40
 grep -qx "nofail_watchdog_up 1" /tmp/nfw.prom || nfw_fail "metrics: up"
+# (Stats in milliseconds are exported in seconds, as *_seconds.)
 while read -r k v; do
+	base=$k
+	case "$k" in *_ms) base=${k%_ms}_seconds ;; esac
 	case "$k" in
-	stalls_active | in_flight | slots_in_use | longest_stall_ms) m=nofail_watchdog_$k ;;
-	*) m=nofail_watchdog_${k}_total ;;
+	stalls_active | in_flight | slots_in_use | longest_stall_ms) m=nofail_watchdog_$base ;;
+	*) m=nofail_watchdog_${base}_total ;;
 	esac
-	grep -qx "$m $v" /tmp/nfw.prom || nfw_fail "metrics disagree with stats: $k $v"
+	awk -v m="$m" -v k="$k" -v v="$v" '$1 == m {
+		x = $2; if (k ~ /_ms$/) x *= 1000
+		if (x - v < 0.5 && v - x < 0.5) ok = 1
+	} END { exit !ok }' /tmp/nfw.prom || nfw_fail "metrics disagree with stats: $k $v"
 done <$D/stats
 grep -qx 'nofail_watchdog_knob{knob="stall_warn_ms"} 1000' /tmp/nfw.prom || nfw_fail "metrics: knob"
 grep -qx 'nofail_watchdog_knob_info{knob="scope",value="nofs"} 1' /tmp/nfw.prom || nfw_fail "metrics: word knob"

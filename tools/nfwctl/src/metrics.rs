@@ -22,7 +22,7 @@ fn help(stat: &str) -> &'static str {
         "stalls_detected" => "Stalls reported (first report of each).",
         "stalls_active" => "Tracked allocations stuck longer than stall_warn_ms now.",
         "stalls_ended" => "Reported stalls that have ended.",
-        "longest_stall_ms" => "Longest time a tracked allocation spent in the slow path (ms).",
+        "longest_stall_ms" => "Longest time a tracked allocation spent in the slow path (seconds).",
         "reports" => "Stall reports printed.",
         "reports_suppressed" => "Stall reports not printed (max_warnings budget).",
         "tracked" => "Slow-path allocations in scope followed.",
@@ -31,7 +31,7 @@ fn help(stat: &str) -> &'static str {
         "overflow" => "Allocations not tracked because the table was full.",
         "retries" => "Retry rounds (direct reclaim calls) of tracked allocations.",
         "backoff_sleeps" => "Back-off sleeps.",
-        "backoff_slept_ms" => "Milliseconds slept in back-off.",
+        "backoff_slept_ms" => "Time slept in back-off (seconds).",
         "oom_calls" => "out_of_memory() calls made by tracked stalled allocations.",
         "oom_triggers" => "Stalls' out_of_memory() calls shown __GFP_FS, deferred ones included.",
         "oom_kills" => "Triggered calls after which the kernel killed a task.",
@@ -76,10 +76,16 @@ pub fn render(i: &Input) -> String {
     let _ = writeln!(o, "{P}_up {}", u8::from(i.up));
     for (k, v) in i.stats {
         let gauge = GAUGES.contains(&k.as_str());
+        // Prometheus's base unit of time is the second: a stat in
+        // milliseconds is exported in seconds, under that name.
+        let (base, value) = match k.strip_suffix("_ms") {
+            Some(b) => (format!("{b}_seconds"), (*v as f64 / 1000.0).to_string()),
+            None => (k.clone(), v.to_string()),
+        };
         let name = if gauge {
-            format!("{P}_{k}")
+            format!("{P}_{base}")
         } else {
-            format!("{P}_{k}_total")
+            format!("{P}_{base}_total")
         };
         let _ = writeln!(o, "# HELP {name} {}", help(k));
         let _ = writeln!(
@@ -87,7 +93,7 @@ pub fn render(i: &Input) -> String {
             "# TYPE {name} {}",
             if gauge { "gauge" } else { "counter" }
         );
-        let _ = writeln!(o, "{name} {v}");
+        let _ = writeln!(o, "{name} {value}");
     }
     if !i.knobs.is_empty() {
         let _ = writeln!(o, "# HELP {P}_knob Numeric and boolean knob values.");
@@ -156,6 +162,8 @@ mod tests {
         let stats = vec![
             ("stalls_detected".to_string(), 3),
             ("in_flight".to_string(), 2),
+            ("longest_stall_ms".to_string(), 30097),
+            ("backoff_slept_ms".to_string(), 55354),
         ];
         let knobs = vec![
             (Knob::StallWarnMs, "10000".to_string()),
@@ -184,6 +192,8 @@ mod tests {
             "nofail_watchdog_up 1\n",
             "# TYPE nofail_watchdog_stalls_detected_total counter\nnofail_watchdog_stalls_detected_total 3\n",
             "# TYPE nofail_watchdog_in_flight gauge\nnofail_watchdog_in_flight 2\n",
+            "# TYPE nofail_watchdog_longest_stall_seconds gauge\nnofail_watchdog_longest_stall_seconds 30.097\n",
+            "# TYPE nofail_watchdog_backoff_slept_seconds_total counter\nnofail_watchdog_backoff_slept_seconds_total 55.354\n",
             "nofail_watchdog_knob{knob=\"stall_warn_ms\"} 10000\n",
             "nofail_watchdog_knob_info{knob=\"scope\",value=\"nofs\"} 1\n",
             "nofail_watchdog_oldest_stall_seconds 0\n",
@@ -194,6 +204,7 @@ mod tests {
         ] {
             assert!(out.contains(want), "missing {want:?} in\n{out}");
         }
+        assert!(!out.contains("_ms "), "a metric in milliseconds:\n{out}");
         // Every sample line is `name{labels} value` with a numeric value,
         // and every metric has HELP and TYPE before its samples.
         for l in out.lines().filter(|l| !l.starts_with('#')) {
