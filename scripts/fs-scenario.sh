@@ -59,7 +59,7 @@ FS_SITES_COMMON='iomap|kmem_cache|__kmalloc|kmalloc|kvmalloc|alloc_pages|folio_a
 case $FS_TYPE in
 xfs) FS_SITES='xfs|xlog' ;;
 ext4) FS_SITES='_*ext4|_*jbd2|_*mb_|_*getblk|bdev_getblk|grow_dev|folio_alloc_buffers|alloc_buffer_head|create_empty_buffers|_*block_write_begin' ;;
-btrfs) FS_SITES='_*btrfs|_*alloc_extent|_*set_extent|_*clear_extent|_*convert_extent|extent_|alloc_eb|find_or_create_page|attach_eb' ;;
+btrfs) FS_SITES='_*btrfs|_*alloc_extent|_*alloc_dummy_extent|_*set_extent|_*clear_extent|_*convert_extent|extent_|alloc_eb|find_or_create_page|attach_eb' ;;
 esac
 
 FS_NFILES=50
