@@ -16,8 +16,9 @@
 #
 # Fails on: any check finding or checksum mismatch (any phase), a module
 # phase whose load did not finish in time, allocations still tracked after a
-# module phase, or a tuned-phase stall longer than oom_after_ms + 3 s without
-# the module triggering the OOM killer.  The baseline's outcome is recorded,
+# module phase, a module phase whose reports name none of the filesystem's
+# functions in their stacks, or a tuned-phase stall longer than
+# oom_after_ms + 3 s without the module triggering the OOM killer.  The baseline's outcome is recorded,
 # not judged.  NFW_XFS_LOAD_S (default 60) changes the phase length.
 # shellcheck shell=sh
 . /nfw/scripts/fs-scenario.sh
@@ -67,6 +68,15 @@ for phase in default tuned; do
 	[ "$(fs_get $phase load_rc)" = 0 ] || { cat "/tmp/$FS_TYPE-$phase.load"; nfw_fail "$phase: nfw-fsload failed (exit $(fs_get $phase load_rc))"; }
 	[ "$(fs_get $phase in_flight_after)" = 0 ] || nfw_fail "$phase: allocations still tracked after the load"
 	[ "$(fs_get $phase stalls_active_after)" = 0 ] || nfw_fail "$phase: stalls still active after the load"
+done
+# A reported stall is the filesystem's: its stack names the filesystem's
+# functions (FS_SITES), not only the allocator's.
+for phase in default tuned; do
+	[ "$(fs_get $phase reports)" -gt 0 ] || continue
+	grep -qE "^ *[0-9]+ ($FS_SITES)" "/tmp/$FS_TYPE-$phase.sites" || {
+		grep -A30 'nofail_watchdog: INFO: task' "/tmp/$FS_TYPE-$phase.dmesg" | head -40
+		nfw_fail "$phase: $(fs_get $phase reports) reports, none naming a $FS_LABEL function in its stack"
+	}
 done
 longest=$(fs_get tuned longest_stall_ms)
 if [ "$longest" -ge 8000 ] && [ "$(fs_get tuned oom_triggers)" -eq 0 ]; then
