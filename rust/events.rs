@@ -111,8 +111,11 @@ pub(crate) fn attach(dir: &SysfsDir, module: &'static ThisModule) -> Result {
 /// (the only caller of [`Emitter::flush`]) has stopped; waits for the
 /// uevent work to finish.
 pub(crate) fn detach() {
-    UEVENT.take();
-    NODE.take();
+    // Both unpublished before either is freed: one grace period for both.
+    let work = UEVENT.retire();
+    let node = NODE.retire();
+    drop(work);
+    drop(node);
 }
 
 /// Reads event `seq` back, if it is still in the ring.

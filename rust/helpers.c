@@ -85,6 +85,11 @@ void nfw_rcu_read_unlock(void)
 	rcu_read_unlock();
 }
 
+void nfw_cond_synchronize_rcu(unsigned long cookie)
+{
+	cond_synchronize_rcu(cookie);
+}
+
 const char *nfw_tracepoint_name(struct tracepoint *tp)
 {
 	return tp->name;
@@ -125,4 +130,9 @@ void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
 void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs)
 {
 	g->attrs = attrs;
+}
+
+void nfw_sysfs_attr_init(struct attribute *attr)
+{
+	sysfs_attr_init(attr);
 }

@@ -55,6 +55,8 @@ void nfw_backoff_wake_all(void);
 /* rcu_read_lock()/rcu_read_unlock() (static inline). */
 void nfw_rcu_read_lock(void);
 void nfw_rcu_read_unlock(void);
+/* cond_synchronize_rcu() (static inline with TINY_RCU). */
+void nfw_cond_synchronize_rcu(unsigned long cookie);
 
 /* tp->name, and tracepoint_synchronize_unregister() (static inline). */
 const char *nfw_tracepoint_name(struct tracepoint *tp);
@@ -80,6 +82,12 @@ typedef ssize_t (*nfw_kobj_store_t)(struct kobject *, struct kobj_attribute *,
 void nfw_kobj_attr_set_ops(struct kobj_attribute *a, nfw_kobj_show_t show,
 			   nfw_kobj_store_t store);
 void nfw_attr_group_set_attrs(struct attribute_group *g, struct attribute **attrs);
+/*
+ * sysfs_attr_init() (a macro): an attribute not in static storage needs a
+ * static lockdep key (CONFIG_DEBUG_LOCK_ALLOC), or lockdep warns when the
+ * file is created.
+ */
+void nfw_sysfs_attr_init(struct attribute *attr);
 
 /*
  * The module's trace events (nfw_trace.h, instantiated in trace.c). The

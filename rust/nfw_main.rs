@@ -123,18 +123,25 @@ impl Drop for NofailWatchdog {
         // 2. No new back-off sleep or OOM trigger; end the sleeps under way.
         hooks::UNLOADING.store(true, Ordering::SeqCst);
         sys::backoff_wake_all();
-        // 3. No more triggers (a call in flight keeps its copy of the
-        // control block in its probe instance until it returns).
-        self.oom.take();
+        // 3. No more triggers: with `UNLOADING` set the OOM probe leaves
+        // the calls it sees alone; it is unregistered in step 5.
         // 4. Waits for shrinker callbacks in progress: the woken sleepers.
         self.shrinker.take();
-        // 5. Stop following rounds and slow-path calls; calls in flight
-        // return through the kernel's trampoline.
-        self.reclaim_begin.take();
-        self.reclaim_end.take();
-        PROBE.take();
+        // 5. Stop following rounds, slow-path and `out_of_memory()` calls;
+        // calls in flight return through the kernel's trampoline. The
+        // slow-path probe and the thread are unpublished first (their
+        // readers were the sysfs files, gone): the grace period the
+        // tracepoints' unregistration waits for covers them too. Each group
+        // of hooks is unregistered together: one wait for the group.
+        let probe = PROBE.retire();
+        let thread = sysfs::THREAD.retire();
+        sys::TracepointProbe::unregister_all([self.reclaim_begin.take(), self.reclaim_end.take()]);
+        sys::Kretprobe::unregister_all([
+            probe.map(|p| KBox::into_inner(p.into_inner())),
+            self.oom.take(),
+        ]);
         // 6. Stop the thread.
-        sysfs::THREAD.take();
+        drop(thread);
         // 7. No more events to deliver (the thread was their only source).
         events::detach();
         if was_loaded {

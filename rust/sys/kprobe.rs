@@ -134,6 +134,34 @@ impl Kretprobe {
     }
 }
 
+impl Kretprobe {
+    /// Unregisters every probe of `probes` in one `unregister_kretprobes()`
+    /// call, which waits for the kernel's grace period once for all of them
+    /// instead of once each; the same guarantee as dropping each.
+    pub(crate) fn unregister_all<const N: usize>(probes: [Option<Self>; N]) {
+        let probes = probes.map(|p| p.map(core::mem::ManuallyDrop::new));
+        let mut rps = [core::ptr::null_mut::<b::kretprobe>(); N];
+        let mut n = 0;
+        for p in probes.iter().flatten() {
+            rps[n] = p.probe.get();
+            n += 1;
+        }
+        if n == 0 {
+            return;
+        }
+        // SAFETY: `rps[..n]` are registered kretprobes (type invariant), each
+        // passed once; they are unregistered here and never again (their
+        // `Kretprobe`s are not dropped, only their boxes freed below).
+        unsafe { b::unregister_kretprobes(rps.as_mut_ptr(), n as i32) };
+        for p in probes.into_iter().flatten() {
+            // SAFETY: `p` is never used or dropped again, so its box is
+            // read out (and freed) exactly once; the kernel no longer uses
+            // the probe after `unregister_kretprobes()` returned.
+            drop(unsafe { core::ptr::read(&p.probe) });
+        }
+    }
+}
+
 impl Drop for Kretprobe {
     fn drop(&mut self) {
         // SAFETY: by the type invariant the probe is registered. After this

@@ -74,6 +74,9 @@ impl SysfsDir {
             let (file, mode) = F::file(i);
             let a = &mut g.attrs[i];
             a.index = i;
+            // SAFETY: an attribute not yet registered; heap allocated, so
+            // it needs the static lockdep key this sets.
+            unsafe { b::nfw_sysfs_attr_init(&mut a.kattr.attr) };
             a.kattr.attr.name = cstr_ptr(file);
             a.kattr.attr.mode = mode;
             let store: b::nfw_kobj_store_t = if mode & 0o200 != 0 {

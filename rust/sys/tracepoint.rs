@@ -105,6 +105,26 @@ impl TracepointProbe {
     }
 }
 
+impl TracepointProbe {
+    /// Unregisters every probe of `probes`, then waits once until no CPU
+    /// runs any of them (instead of once each, as dropping them would).
+    pub(crate) fn unregister_all<const N: usize>(probes: [Option<Self>; N]) {
+        let probes = probes.map(|p| p.map(core::mem::ManuallyDrop::new));
+        let mut any = false;
+        for p in probes.iter().flatten() {
+            // SAFETY: registered by the type invariant, unregistered once:
+            // the `TracepointProbe` is never dropped. The wait below makes
+            // sure no CPU still runs the probe when this returns.
+            unsafe { b::tracepoint_probe_unregister(p.tp, p.probe, core::ptr::null_mut()) };
+            any = true;
+        }
+        if any {
+            // SAFETY: no precondition; process context (module unload).
+            unsafe { b::nfw_tracepoint_sync() };
+        }
+    }
+}
+
 impl Drop for TracepointProbe {
     fn drop(&mut self) {
         // SAFETY: registered by the type invariant. The wait makes sure no

@@ -21,7 +21,12 @@
 # - the counts agree with `stats`: reports, oom_triggers, backoff_sleeps
 #   and backoff_slept_ms (the sum of sleep_ms), adopted, stalls_ended.
 # Then (3) with the events disabled again a reported stall records nothing.
-# nfw-qemu: --mem 512
+# One vCPU: the checks follow each task's events in trace_pipe order, and
+# trace_pipe merges the CPUs' buffers by timestamp; under TCG the vCPUs'
+# clocks drift apart by milliseconds (seen: a task's short stall on one CPU
+# listed 3 ms before the one it had ended on the other), so with two CPUs
+# the order is not the order the events happened in. In one buffer it is.
+# nfw-qemu: --mem 512 --smp 1
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
 
@@ -63,11 +68,26 @@ workers() { ps -o pid,comm | awk '$2 ~ /^nfw_stall\// { print $1 }'; }
 # 1. Adoption: a ZONE_DMA stall loops before the module follows anything.
 # (The events are enabled while no CPU runs the module's trace calls:
 # with enabled=0 the hooks return before them.)
-echo "workers=1 mode=page zone=dma nice=19 window_ms=$(nfw_slow 8000)" >$G/run &
-gen=$!
-wait_for '[ "$(workers | wc -l)" -eq 1 ]' "$(nfw_slow 20)" 0.1 || nfw_fail "the generator worker did not start"
-adopt_pid=$(workers)
-nfw_in_slowpath "$adopt_pid" || nfw_fail "worker $adopt_pid is not in the slow path"
+# Seen looping: a second into its run, in the slow path on its stack, or,
+# when no stack can be read, running (7.3 shows no stack for a task that never
+# leaves the CPU, and with the module disabled this one never sleeps; the
+# adoption checked below is the proof then). If the run is over first (a
+# loaded host), run it again, up to three times.
+a=0
+while :; do
+	a=$((a + 1))
+	echo "workers=1 mode=page zone=dma nice=19 window_ms=$(nfw_slow 8000)" >$G/run &
+	gen=$!
+	wait_for '[ "$(workers | wc -l)" -eq 1 ]' "$(nfw_slow 20)" 0.1 || nfw_fail "the generator worker did not start"
+	adopt_pid=$(workers)
+	sleep 1
+	[ -z "$(cat /proc/"$adopt_pid"/stack 2>/dev/null)" ] &&
+		grep -q '^State:.*R' /proc/"$adopt_pid"/status 2>/dev/null && break
+	nfw_in_slowpath "$adopt_pid" 2>/dev/null && break
+	wait $gen
+	[ $a -lt 3 ] || nfw_fail "worker $adopt_pid is not in the slow path (3 runs)"
+	nfw_log "phase 1: worker $adopt_pid not seen in the slow path in run $a; again"
+done
 echo 1 >$EV/enable
 nfw_knob enabled 1
 wait $gen || nfw_fail "the ZONE_DMA run failed: $(tail -1 $G/records)"

@@ -21,13 +21,20 @@ while [ "$(date +%s)" -lt $end ]; do
 	cat /mnt/xfs/f$((i % 4)) >/dev/null
 done
 # A short stall (1.2 s) below oom_after_ms; this shell waits in the write.
+# Its premise is allocations that reach out_of_memory(); on a loaded host a
+# run may stall too briefly to get there (seen once on 7.3: 879 ms, no
+# call), so up to three runs, each checked for a false kill.
 c0=$(nfw_stat oom_calls)
-echo "workers=2 mode=page window_ms=1200" >/sys/kernel/nfw_stallgen/run || nfw_fail "short run failed"
-nfw_dmesg_grep "triggered OOM kill|Killed process|invoked oom-killer" && { nfw_dmesg_new; nfw_fail "false OOM kill"; }
-[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
-calls=$(($(nfw_stat oom_calls) - c0))
-nfw_log "short stall: longest stall $(nfw_stat longest_stall_ms) ms, $calls out_of_memory() calls (before: $c0)"
-[ "$calls" -gt 0 ] || nfw_fail "the short stall never reached out_of_memory(): nothing to hold back"
+calls=0
+for a in 1 2 3; do
+	echo "workers=2 mode=page window_ms=1200" >/sys/kernel/nfw_stallgen/run || nfw_fail "short run failed"
+	nfw_dmesg_grep "triggered OOM kill|Killed process|invoked oom-killer" && { nfw_dmesg_new; nfw_fail "false OOM kill"; }
+	[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
+	calls=$(($(nfw_stat oom_calls) - c0))
+	nfw_log "short stall, run $a: longest stall $(nfw_stat longest_stall_ms) ms, $calls out_of_memory() calls (before: $c0)"
+	[ "$calls" -gt 0 ] && break
+done
+[ "$calls" -gt 0 ] || nfw_fail "the short stall never reached out_of_memory() in 3 runs: nothing to hold back"
 [ -d /proc/$NFW_HOG_PID ] || nfw_fail "the hog died"
 nfw_log "$i files written under memory pressure; no trigger"
 nfw_stop_hog

@@ -1,17 +1,22 @@
 #!/bin/sh
 # rmmod is prompt while stuck tasks sleep in back-off, in every scope: with
-# backoff=fixed and 5 s sleeps from the first round (backoff_after_ms=0),
+# backoff=fixed and 10 s sleeps (the longest) from the first round (backoff_after_ms=0),
 # for scope=nofail, nofs and all in turn (the module reloaded for each),
 # four generator workers stuck in ZONE_DMA no-fail allocations (GFP_NOFS;
 # for scope=all GFP_KERNEL ones, fs=1, plus a userspace writer stuck in a
 # GFP_NOFS one: neither reaches the OOM killer, lowmem) are all asleep in
 # the module's back-off (kernel stack in nfw_backoff_sleep) when rmmod
-# starts, and rmmod returns within BOUND_MS, before the sleep that began
-# last would have ended by itself: unloading wakes the sleepers and does
-# not wait out their sleeps. After rmmod the stuck tasks are still stuck
-# (the run still going, the tasks in the slow path, no allocation completing
-# for a second): the bound is not met merely because the stall ended. The
-# rmmod time of each scope is logged.
+# starts, and the module's exit function (the kernel log's mark to its
+# "unloaded" line) ends before the sleep that began last would have ended by
+# itself: unloading wakes the sleepers and does not wait out their sleeps.
+# That is the bound, in the guest's own time; no fixed number of
+# milliseconds, which a starved guest exceeds (seen on 7.3 on a loaded
+# host: rmmod 5.3 s; and under single-threaded TCG 10.5 s, 0.36 s of it the
+# module's exit function, the rest the kernel freeing the module). After
+# rmmod the stuck tasks are still stuck (the run still going, the tasks in
+# the slow path, a second with no allocation completing within five): the
+# bound is not met merely because the stall ended. The exit function's and
+# the whole rmmod's times are logged.
 # (Hooks are unregistered while the workers run the hooked code: single-
 # threaded TCG, see qemu/run --help.)
 # nfw-qemu: --mem 512 --tcg-threads single
@@ -19,8 +24,7 @@
 . "$(dirname "$0")/lib.sh"
 
 G=/sys/kernel/nfw_stallgen
-SLEEP_MS=5000
-BOUND_MS=$(nfw_slow 2000)
+SLEEP_MS=10000
 WORKERS=4
 
 # Milliseconds since boot (10 ms resolution; the guest's busybox date has
@@ -65,7 +69,7 @@ for scope in nofail nofs all; do
 	# shellcheck disable=SC2086
 	wait_for "all_in_slowpath $tasks" "$(nfw_slow 20)" 0.1 || nfw_fail "$scope: the tasks are not stuck"
 	# Wait for a back-off sleep to end (the first one, normally): the task
-	# that slept starts its next 5 s sleep in its next reclaim round, after
+	# that slept starts its next 10 s sleep in its next reclaim round, after
 	# `prev`, the time of the last poll that had not seen the count change.
 	prev=$(uptime_ms)
 	last=$(nfw_stat backoff_sleeps)
@@ -94,24 +98,37 @@ for scope in nofail nofs all; do
 	a1=$(allocations)
 	# shellcheck disable=SC2086
 	all_in_slowpath $tasks || nfw_fail "$scope: a stuck task left the slow path"
-	a2=$(allocations)
-	sleep 1
-	a3=$(allocations)
-	[ "$a2" = "$a3" ] || nfw_fail "$scope: allocations completing after rmmod ($a2 -> $a3): the stall is over"
+	# A few pages can come free in the zone for a moment (kswapd, per-CPU
+	# lists drained; seen once with the host loaded: 42 allocations in the
+	# first second), so up to five one-second looks: a stall that is over
+	# completes allocations in every one of them.
+	quiet=0 looks=""
+	for _ in 1 2 3 4 5; do
+		a2=$(allocations)
+		sleep 1
+		a3=$(allocations)
+		looks="$looks $a2->$a3"
+		[ "$a2" = "$a3" ] && { quiet=1; break; }
+	done
+	[ $quiet = 1 ] || nfw_fail "$scope: allocations completing after rmmod in every second of five ($looks): the stall is over"
 	kill -0 $gen 2>/dev/null || nfw_fail "$scope: the generator run ended"
 	grep -q 'stopped_by=running' $G/records || nfw_fail "$scope: the run is over: $(tail -1 $G/records)"
 	[ -z "$writer" ] || kill -0 "$writer" 2>/dev/null || nfw_fail "$scope: the writer exited"
 	nfw_module_loaded nofail_watchdog && nfw_fail "$scope: still loaded after rmmod"
 	ms=$((t1 - t0))
-	left=$((prev + SLEEP_MS - t1))
-	# The kernel's side: from the mark to the module's last message.
+	# The kernel's side: from the mark to the module's last message, which
+	# ends its exit function; the rest of rmmod is the kernel's own
+	# teardown (seen on 7.3 under single-threaded TCG: 2-10 s after a
+	# 0.3 s exit function).
 	k0=$(ts_us "$(dmesg | grep -m1 "$NFW_DMESG_MARK\$")")
 	k1=$(ts_us "$(nfw_dmesg_new | grep -m1 'nofail_watchdog: unloaded')")
+	[ -n "$k0" ] && [ -n "$k1" ] || nfw_fail "$scope: no mark or no 'unloaded' line in the kernel log"
 	kms=$(( (k1 - k0) / 1000 ))
-	nfw_log "$scope: rmmod took $ms ms (bound $BOUND_MS; $kms ms from the mark to 'unloaded' in the kernel log) with $(echo $tasks | wc -w) tasks asleep in $SLEEP_MS ms back-off sleeps; the latest sleep had >= $left ms left; allocations completed: $((a1 - a0)) during rmmod, $((a3 - a1)) after"
-	[ "$ms" -le "$BOUND_MS" ] || nfw_fail "$scope: rmmod took $ms ms (> $BOUND_MS)"
-	[ "$left" -gt 0 ] || nfw_fail "$scope: rmmod returned after the latest sleep would have ended anyway (prev=$prev t1=$t1)"
-	summary="$summary $scope=${ms}ms"
+	# What the latest sleep had left when the module's exit ended.
+	left=$((prev + SLEEP_MS - t0 - kms))
+	nfw_log "$scope: the module's exit took $kms ms (from the mark to 'unloaded' in the kernel log), rmmod $ms ms in all, with $(echo $tasks | wc -w) tasks asleep in $SLEEP_MS ms back-off sleeps; the latest sleep had >= $left ms left then; allocations completed: $((a1 - a0)) during rmmod, $((a3 - a1)) after"
+	[ "$left" -gt 0 ] || nfw_fail "$scope: the module's exit ended after the latest sleep would have ended anyway (prev=$prev t0=$t0, exit $kms ms)"
+	summary="$summary $scope=${kms}ms"
 	[ -n "$writer" ] && kill -9 "$writer"
 	nfw_gen_end $gen "$scope"
 	if [ -n "$writer" ]; then
@@ -121,4 +138,4 @@ for scope in nofail nofs all; do
 done
 dmesg | grep 'allocations returned NULL' && nfw_fail "a __GFP_NOFAIL allocation returned NULL"
 nfw_rmmod nfw_stallgen
-nfw_pass "rmmod under 5 s back-off sleeps:$summary (bound $BOUND_MS ms)"
+nfw_pass "the exit function under 10 s back-off sleeps:$summary"
