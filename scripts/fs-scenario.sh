@@ -71,6 +71,10 @@ FS_XATTR=${NFW_XFS_XATTR:-64}
 # metadata keep memory that MemAvailable does not show (NFW_SLOW MiB).
 FS_LEAVE_MB=${NFW_XFS_LEAVE_MB:-$(nfw_slow 1)}
 FS_HARD_EXTRA_S=${NFW_XFS_HARD_EXTRA_S:-120}
+# For trying other squeezes: vm.dirty_ratio and vm.dirty_background_ratio
+# during the phases (the kernel's defaults, 20 and 10, if unset).
+FS_DIRTY_RATIO=${NFW_XFS_DIRTY_RATIO:-}
+FS_DIRTY_BG_RATIO=${NFW_XFS_DIRTY_BG_RATIO:-}
 
 # fs_now_cs: centiseconds since boot in NOW_CS, without forking.
 fs_now_cs() {
@@ -130,6 +134,8 @@ fs_phase() {
 	_hard_s=$((_load_s + FS_HARD_EXTRA_S))
 	rm -rf $FS_MNT/load /tmp/$FS_TYPE-hb.stop
 	mkdir -p $FS_MNT/load
+	[ -z "$FS_DIRTY_RATIO" ] || echo "$FS_DIRTY_RATIO" >/proc/sys/vm/dirty_ratio
+	[ -z "$FS_DIRTY_BG_RATIO" ] || echo "$FS_DIRTY_BG_RATIO" >/proc/sys/vm/dirty_background_ratio
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
 	if [ "$_knobs" = none ]; then
