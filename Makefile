@@ -1,6 +1,7 @@
 # nofail-watchdog: top-level entry points.  `make help` lists them.
 #
 #   KERNEL=default|gcc|7.3|debug  which cached test kernel flavour (docs/testing.md, "Kernel flavours")
+#   FS=xfs|ext4|btrfs      the filesystem of make run / make run-phases (default xfs)
 #   KDIR=/path             build the module against another Rust-enabled kernel tree
 #   INSTALL_MOD_PATH=/dir  install below this root (make install / modules_install)
 #   PREFIX=/usr/local      where make install puts nfwctl (below INSTALL_MOD_PATH)
@@ -8,6 +9,7 @@
 #   BOOT=1                 make install also runs install-boot (load the module at boot)
 
 KERNEL ?= default
+FS ?= xfs
 SHELL := /bin/bash
 TOP := $(CURDIR)
 CARGO ?= $(HOME)/.cargo/bin/cargo
@@ -22,7 +24,7 @@ DOCDIR ?= $(PREFIX)/share/doc/nofail-watchdog
 DATADIR ?= $(PREFIX)/share/nofail-watchdog
 
 .PHONY: all module setup kdir-check kernel test-modules tools check rust-analyzer print-kdir \
-	test test-core test-matrix test-debug test-long run bench clean help modules_install install \
+	test test-core test-matrix test-debug test-long run run-phases bench clean help modules_install install \
 	install-units install-boot
 
 all: module
@@ -43,7 +45,8 @@ help:
 	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1)'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
 	@echo 'make test-long      the long stress tests (many more load/unload cycles under stall)'
-	@echo 'make run            the main job: the XFS livelock scenario in a guest'
+	@echo 'make run            the main job: the XFS livelock scenario in a guest (FS=ext4|btrfs: on that filesystem)'
+	@echo 'make run-phases     the scenario in three phases, one boot: without the module, default and tuned knobs (FS=...)'
 	@echo 'make bench          benchmarks in a guest: build/bench/results.json and a table'
 	@echo 'make rust-analyzer  write rust-project.json'
 	@echo 'make print-kdir     print the test kernel build tree (KERNEL=debug for the debug one)'
@@ -140,7 +143,12 @@ test-long: setup
 run: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
 	@bash scripts/build-tools.sh
-	@bash scripts/run-scenario.sh --kernel $(KERNEL)
+	@bash scripts/run-scenario.sh --kernel $(KERNEL) --fs $(FS)
+
+run-phases: setup
+	@bash scripts/build-module.sh --kernel $(KERNEL) --tests
+	@bash scripts/build-tools.sh
+	@bash scripts/run-scenario.sh --kernel $(KERNEL) --fs $(FS) --phases
 
 bench: setup
 	@bash scripts/build-module.sh --kernel $(KERNEL) --tests

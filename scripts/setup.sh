@@ -6,7 +6,7 @@ PKGS=(
   build-essential gcc-12 flex bison bc cpio kmod libelf-dev libssl-dev zstd xz-utils
   clang-19 lld-19 llvm-19 libclang-19-dev
   rustc-web rust-web-src rust-web-clippy rustfmt-web
-  qemu-system-x86 xfsprogs busybox-static stress-ng earlyoom fio
+  qemu-system-x86 xfsprogs e2fsprogs btrfs-progs busybox-static stress-ng earlyoom fio
   linux-source-6.12 python3 jq rsync dkms
   prometheus  # promtool: tests/packaging.sh checks the alerting rules
 )

@@ -12,7 +12,8 @@
 #   40  OOM trigger and back-off: recovery, victim policy, back-off CPU, no
 #       false kills, rate limit, nothing eligible, lowmem, adoption at
 #       load, rmmod during back-off, dying tasks
-#   50  scenarios: the XFS scenario, slow allocations that make progress
+#   50  scenarios: the filesystem scenario (XFS, ext4, btrfs), slow
+#       allocations that make progress
 #   60  stress: knob fuzzing and chaos, load/unload cycles, table overflow,
 #       killed and OOM-victim stuck tasks, CPU hotplug
 #
