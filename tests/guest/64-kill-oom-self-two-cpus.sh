@@ -138,9 +138,14 @@ unstick() {
 # came from a call the module triggered, not from the kernel's own OOM
 # killer for another allocation: the OOM report just before it is a
 # triggered one.
+# is_killed_in_trigger PID FILE: the same as a status; the OOM report
+# before the kill is in $_before.
+is_killed_in_trigger() {
+	_before=$(awk -v k="Killed process $1 " '/invoked oom-killer/ { last = $0 } index($0, k) { print last; exit }' "$2")
+	echo "$_before" | grep -qE "$TRIGGERED"
+}
 killed_in_trigger() {
-	_before=$(awk -v k="Killed process $2 " '/invoked oom-killer/ { last = $0 } index($0, k) { print last; exit }' "$3")
-	echo "$_before" | grep -qE "$TRIGGERED" ||
+	is_killed_in_trigger "$2" "$3" ||
 		{ grep -E 'invoked oom-killer|Killed process' "$3"; nfw_fail "$1: $2 was not killed in a triggered call: $_before"; }
 }
 add_spares 4
@@ -151,21 +156,34 @@ big=$NFW_HOG_PID
 rm -f /tmp/nfw-gate
 mkfifo /tmp/nfw-gate
 exec 3<>/tmp/nfw-gate
-nfw_knob oom_interval_ms 1000
-nfw_knob oom_after_ms 1000
-nfw_dmesg_mark
-k0=$(nfw_stat oom_kills)
-sh -c "read -r _ <&3; echo 1000 >/proc/self/oom_score_adj; echo zone=normal >$G/alloc" &
-v=$!
-unstick "$(nfw_slow 60)" $v
-echo go >&3
-wait $v
-kill -9 $timer
-nfw_knob oom_after_ms 0
-nfw_dmesg_new >/tmp/b
-grep -q "Killed process $v " /tmp/b ||
-	nfw_fail "B: the stuck writer $v was not the OOM victim: $(grep -E 'invoked oom-killer|Killed process' /tmp/b)"
-killed_in_trigger B $v /tmp/b
+# Kernel threads allocate too while memory is gone (seen: kthreadd,
+# GFP_KERNEL, while forking): the kernel's own OOM killer then kills for
+# that allocation, and its victim is the writer (oom_score_adj 1000) before
+# the module's trigger came. That run did not establish B's premise (a
+# stall the module had to end); it is made again, up to three runs.
+b=0
+while :; do
+	b=$((b + 1))
+	nfw_knob oom_interval_ms 1000
+	nfw_knob oom_after_ms 1000
+	nfw_dmesg_mark
+	k0=$(nfw_stat oom_kills)
+	sh -c "read -r _ <&3; echo 1000 >/proc/self/oom_score_adj; echo zone=normal >$G/alloc" &
+	v=$!
+	unstick "$(nfw_slow 60)" $v
+	echo go >&3
+	wait $v
+	kill -9 $timer
+	nfw_knob oom_after_ms 0
+	nfw_dmesg_new >/tmp/b
+	grep -q "Killed process $v " /tmp/b ||
+		nfw_fail "B: the stuck writer $v was not the OOM victim: $(grep -E 'invoked oom-killer|Killed process' /tmp/b)"
+	is_killed_in_trigger $v /tmp/b && break
+	echo "$_before" | grep -q "invoked oom-killer" && [ $b -lt 3 ] || killed_in_trigger B $v /tmp/b
+	nfw_log "B, run $b: the kernel killed $v for another allocation first ($_before); again"
+	nfw_wait_settled
+	add_spares $((4 - $(spares_left)))
+done
 gap=$(check_spacing B 1000)
 check_kills B "$k0"
 kills=$(($(nfw_stat oom_kills) - k0))
