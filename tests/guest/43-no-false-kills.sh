@@ -3,7 +3,9 @@
 # normal file I/O, nobody stuck: no trigger, no kill for the whole window. A
 # short stall that ends by itself before oom_after_ms: no kill either, though
 # its allocations reach out_of_memory() (in the normal zone: a lowmem stall
-# never does, and never gets a kill).
+# never does, and never gets a kill). A kill is false when the module caused
+# it; one the kernel's own OOM killer makes for another task's __GFP_FS
+# allocation is the kernel's rule, and the run is made again.
 # nfw-qemu: --mem 512 --xfs 400
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +30,22 @@ c0=$(nfw_stat oom_calls)
 calls=0
 for a in 1 2 3; do
 	echo "workers=2 mode=page window_ms=1200" >/sys/kernel/nfw_stallgen/run || nfw_fail "short run failed"
-	nfw_dmesg_grep "triggered OOM kill|Killed process|invoked oom-killer" && { nfw_dmesg_new; nfw_fail "false OOM kill"; }
+	# A kill the module caused: its trigger, or a stuck worker's own call
+	# made to act (the stuck allocations have no __GFP_FS of their own).
+	nfw_dmesg_grep "triggered OOM kill|nfw_stall/[0-9]+ invoked oom-killer" && { nfw_dmesg_new; nfw_fail "false OOM kill"; }
+	# The kernel's own OOM killer may act for another task's __GFP_FS
+	# allocation while the workers hold the memory (seen in tests 20 and
+	# 64: kthreadd forking): its rules, not the module's, but the run's
+	# premise (a hog that stays) is gone; made again with a new hog.
+	if nfw_dmesg_grep "invoked oom-killer"; then
+		nfw_dmesg_new | grep -E "invoked oom-killer|Killed process"
+		[ $a -lt 3 ] || nfw_fail "the kernel's own OOM killer acted in each of 3 runs"
+		nfw_log "short stall, run $a: the kernel's OOM killer acted for another allocation; again"
+		nfw_stop_hog
+		nfw_start_hog --mb $((avail * 9 / 10 / 1024)) --name nfw-hog
+		nfw_dmesg_mark
+		continue
+	fi
 	[ "$(nfw_stat oom_triggers)" -eq 0 ] || nfw_fail "oom_triggers=$(nfw_stat oom_triggers)"
 	calls=$(($(nfw_stat oom_calls) - c0))
 	nfw_log "short stall, run $a: longest stall $(nfw_stat longest_stall_ms) ms, $calls out_of_memory() calls (before: $c0)"
