@@ -132,9 +132,7 @@ impl Kretprobe {
         };
         (a.max(0) as u64).saturating_add(b as u64)
     }
-}
 
-impl Kretprobe {
     /// Unregisters every probe of `probes` in one `unregister_kretprobes()`
     /// call, which waits for the kernel's grace period once for all of them
     /// instead of once each; the same guarantee as dropping each.

@@ -103,9 +103,7 @@ impl TracepointProbe {
             probe,
         })
     }
-}
 
-impl TracepointProbe {
     /// Unregisters every probe of `probes`, then waits once until no CPU
     /// runs any of them (instead of once each, as dropping them would).
     pub(crate) fn unregister_all<const N: usize>(probes: [Option<Self>; N]) {
