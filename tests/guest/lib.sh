@@ -106,7 +106,13 @@ nfw_dmesg_new() {
 	if [ -z "${NFW_DMESG_MARK:-}" ]; then
 		_out=$(dmesg -r)
 	else
-		_out=$(dmesg -r | sed -n "/$NFW_DMESG_MARK\$/,\$p" | sed 1d)
+		_out=$(dmesg -r)
+		if printf '%s\n' "$_out" | grep -q "$NFW_DMESG_MARK\$"; then
+			_out=$(printf '%s\n' "$_out" | sed -n "/$NFW_DMESG_MARK\$/,\$p" | sed 1d)
+		else
+			# The ring wrapped past the mark: all it has is newer.
+			echo "nfw_dmesg_new: mark $NFW_DMESG_MARK overwritten (log ring wrapped): the oldest lines since it are lost" >&2
+		fi
 	fi
 	if [ "${NFW_DMESG_RAW:-0}" = 1 ]; then
 		printf '%s\n' "$_out"
