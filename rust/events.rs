@@ -7,15 +7,23 @@
 //! nothing here runs. After each scan it wakes the pollers of `events` once
 //! (`kernfs_notify()`, what `sysfs_notify()` does after its lookup: no
 //! allocation, no sleeping) and, if a recorded event is to be announced by a
-//! uevent, queues [`WORK`]: `kobject_uevent_env()` allocates, and a
+//! uevent, queues [`UEVENT`]: `kobject_uevent_env()` allocates, and a
 //! watchdog that waits for memory while memory is exhausted would be no
 //! watchdog. The work item allocates as any uevent sender does
 //! (`GFP_KERNEL`, in a kworker): never from the memory reserves, which a
 //! stall's no-fail fallback and OOM victims need (and from which a
 //! `pfmemalloc` skb could be dropped on its way to a listener while counted
-//! as sent). Under exhaustion it waits for reclaim like any other sender;
-//! the watchdog thread and the `events` file do not wait for it. A uevent
-//! the kernel refuses is counted in `uevents_failed`.
+//! as sent). A uevent the kernel refuses is counted in `uevents_failed`.
+//!
+//! Uevents are held back while memory is exhausted: while some stall in the
+//! allocator has had `out_of_memory()` called for it
+//! ([`ev::holds_uevents`]). A `GFP_KERNEL` allocation then would get the
+//! same verdict, and with `__GFP_FS` the kernel's OOM killer would act for
+//! the module's announcement, before `oom_after_ms` or with
+//! `oom_after_ms=0`. The watchdog queues the work only when no such stall
+//! is left, and the work looks again before each uevent; the `events` file
+//! is not held. What is held longer than the ring keeps is counted in
+//! `uevents_dropped`; each hold in `uevent_holds`.
 //!
 //! Rate limits: see [`crate::logic::events`]. The ring keeps the last
 //! [`LEN`] events.
@@ -81,6 +89,8 @@ static UEVENT_DONE: AtomicU64 = AtomicU64::new(0);
 static UEVENTS_SENT: AtomicU64 = AtomicU64::new(0);
 static UEVENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
 static UEVENTS_FAILED: AtomicU64 = AtomicU64::new(0);
+/// Times delivery was held back because memory was exhausted.
+static UEVENT_HOLDS: AtomicU64 = AtomicU64::new(0);
 /// Per tracking slot: generation + 1 of the occupant whose first back-off
 /// sleep has been announced (watchdog thread only).
 static BACKOFF_SEEN: [AtomicU32; track::CAPACITY] = [const { AtomicU32::new(0) }; track::CAPACITY];
@@ -148,7 +158,10 @@ pub(crate) struct Emitter {
     /// Uevents dropped by the rate limit since the last one allowed.
     dropped: u32,
     notify: bool,
-    uevent: bool,
+    /// Sequence number of the newest event to be announced by a uevent.
+    newest_uevent: u64,
+    /// Whether uevents are being held back (memory exhausted).
+    holding: bool,
     /// Next entry of the ring of ended stalls to look at, and how many
     /// scans it has been unreadable (being written by a hook).
     ended_next: u64,
@@ -162,7 +175,8 @@ impl Emitter {
             limit: RateLimit::new(),
             dropped: 0,
             notify: false,
-            uevent: false,
+            newest_uevent: 0,
+            holding: false,
             ended_next: crate::recent::head(),
             ended_tries: 0,
         }
@@ -204,7 +218,9 @@ impl Emitter {
             e.dropped.store(dropped, Ordering::Relaxed);
         });
         self.notify = true;
-        self.uevent |= uevent;
+        if uevent {
+            self.newest_uevent = HEAD.load(Ordering::Relaxed);
+        }
     }
 
     fn push_stall(&mut self, kind: EventKind, s: &Snapshot, now: u64) {
@@ -278,15 +294,40 @@ impl Emitter {
     }
 
     /// Delivers what was recorded since the last call: one poll wake-up,
-    /// and the uevent work if a new event is to be announced.
+    /// and the uevent work if an event is still to be announced, unless
+    /// memory is exhausted ([`exhausted`]): then the uevents wait.
     pub(crate) fn flush(&mut self) {
         if core::mem::take(&mut self.notify) {
             NODE.with(|n| n.notify());
         }
-        if core::mem::take(&mut self.uevent) {
-            UEVENT.with(|w| w.schedule());
+        // Also when the work stopped early, held back by [`exhausted`].
+        if UEVENT_DONE.load(Ordering::Relaxed) >= self.newest_uevent {
+            self.holding = false;
+            return;
         }
+        if exhausted() {
+            if !self.holding {
+                self.holding = true;
+                UEVENT_HOLDS.fetch_add(1, Ordering::Relaxed);
+            }
+            return;
+        }
+        self.holding = false;
+        UEVENT.with(|w| w.schedule());
     }
+
+    /// Whether uevents are held back: the watchdog must then look again
+    /// soon, for the end of the stalls that hold them (which may come from
+    /// a hook, which wakes nobody).
+    pub(crate) fn holding(&self) -> bool {
+        self.holding
+    }
+}
+
+/// Whether memory is exhausted, as the kernel judged it for a stall still
+/// in the allocator ([`ev::holds_uevents`]).
+fn exhausted() -> bool {
+    track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls))
 }
 
 /// The uevent work: announces the events recorded since it last ran.
@@ -305,10 +346,16 @@ impl WorkItem for Uevents {
             seq = head.saturating_sub(LEN as u64);
         }
         while seq < head {
-            seq += 1;
-            let Some((event, true, dropped)) = read(seq) else {
+            let Some((event, true, dropped)) = read(seq + 1) else {
+                seq += 1;
                 continue;
             };
+            if exhausted() {
+                // Memory ran out since the watchdog queued us: it queues
+                // us again once memory is back.
+                break;
+            }
+            seq += 1;
             let mut buf = [0u8; 512];
             let mut w = FmtBuf::new(&mut buf[..511]);
             if event.write_env(dropped, &mut w).is_err() || w.truncated() {
@@ -316,12 +363,13 @@ impl WorkItem for Uevents {
                 continue;
             }
             let len = w.len();
+            crate::sys::trace::uevent(event.seq, event.kind as u32, event.pid);
             match self.kobj.change(&mut buf[..len]) {
                 Ok(()) => UEVENTS_SENT.fetch_add(1, Ordering::Relaxed),
                 Err(_) => UEVENTS_FAILED.fetch_add(1, Ordering::Relaxed),
             };
         }
-        UEVENT_DONE.store(head, Ordering::Relaxed);
+        UEVENT_DONE.store(seq, Ordering::Relaxed);
     }
 }
 
@@ -354,5 +402,6 @@ pub(crate) fn show_stats(w: &mut impl Write) -> core::fmt::Result {
     writeln!(w, "events {}", l(HEAD))?;
     writeln!(w, "uevents_sent {}", l(&UEVENTS_SENT))?;
     writeln!(w, "uevents_dropped {}", l(&UEVENTS_DROPPED))?;
-    writeln!(w, "uevents_failed {}", l(&UEVENTS_FAILED))
+    writeln!(w, "uevents_failed {}", l(&UEVENTS_FAILED))?;
+    writeln!(w, "uevent_holds {}", l(&UEVENT_HOLDS))
 }

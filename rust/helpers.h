@@ -101,6 +101,7 @@ void nfw_sysfs_attr_init(struct attribute *attr);
 #define NFW_TRACE_BACKOFF_SLEEP 2
 #define NFW_TRACE_OOM_TRIGGER 3
 #define NFW_TRACE_STALL_END 4
+#define NFW_TRACE_UEVENT 5
 /* The kind field (rust/logic/gfp.rs, Kind). */
 #define NFW_TRACE_KIND_NOFAIL 0
 #define NFW_TRACE_KIND_IMPLICIT 1
@@ -117,5 +118,7 @@ struct nfw_trace_stall {
 };
 bool nfw_trace_on(unsigned int event);
 void nfw_trace(unsigned int event, const struct nfw_trace_stall *s, unsigned int arg);
+/* uevent: the uevent work is about to send event seq (kind: the event's). */
+void nfw_trace_uevent(u64 seq, unsigned int kind, int pid);
 
 #endif

@@ -104,6 +104,22 @@ DEFINE_EVENT(nfw_stall, stall_end,
 	TP_PROTO(const struct nfw_trace_stall *s),
 	TP_ARGS(s));
 
+/*
+ * uevent: the uevent work is about to send the KOBJ_CHANGE uevent announcing
+ * event seq (the events file's number) of kind event about task pid. Held
+ * back while memory is exhausted, so this can follow the event by seconds.
+ */
+TRACE_EVENT(uevent,
+	TP_PROTO(u64 seq, unsigned int event, int pid),
+	TP_ARGS(seq, event, pid),
+	TP_STRUCT__entry(__field(u64, seq) __field(unsigned int, event) __field(int, pid)),
+	TP_fast_assign(__entry->seq = seq; __entry->event = event; __entry->pid = pid;),
+	TP_printk("seq=%llu event=%s pid=%d", __entry->seq,
+		  __print_symbolic(__entry->event, { 0, "stall" }, { 1, "backoff" },
+				   { 2, "oom" }, { 3, "end" }),
+		  __entry->pid)
+);
+
 #endif /* _NFW_TRACE_H */
 
 /* Out of tree: the header is found through -I (Kbuild), not in include/trace/events. */

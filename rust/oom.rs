@@ -184,6 +184,8 @@ pub(crate) fn new_kill(seen: &mut u32) -> Option<Kill> {
             start_ns: REC.start_ns.load(Ordering::Relaxed),
             rounds: 0,
             sleeps: 0,
+            // The trigger was one of its out_of_memory() calls.
+            oom_calls: 1,
             first_report_ns: 0,
             last_report_ns: 0,
             ended_ns: 0,

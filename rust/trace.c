@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The module's trace events (nfw_trace.h) and the two helpers Rust calls them through. */
+/* The module's trace events (nfw_trace.h) and the helpers Rust calls them through. */
 #include <linux/string.h>
 #include "helpers.h"
 
@@ -19,6 +19,8 @@ bool nfw_trace_on(unsigned int event)
 		return trace_oom_trigger_enabled();
 	case NFW_TRACE_STALL_END:
 		return trace_stall_end_enabled();
+	case NFW_TRACE_UEVENT:
+		return trace_uevent_enabled();
 	}
 	return false;
 }
@@ -42,4 +44,9 @@ void nfw_trace(unsigned int event, const struct nfw_trace_stall *s, unsigned int
 		trace_stall_end(s);
 		break;
 	}
+}
+
+void nfw_trace_uevent(u64 seq, unsigned int kind, int pid)
+{
+	trace_uevent(seq, kind, pid);
 }

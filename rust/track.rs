@@ -552,6 +552,8 @@ pub(crate) struct Snapshot {
     pub(crate) rounds: u32,
     /// Back-off sleeps so far.
     pub(crate) sleeps: u32,
+    /// Calls of `out_of_memory()` in this stall so far.
+    pub(crate) oom_calls: u32,
     /// First report (0 = not reported).
     pub(crate) first_report_ns: u64,
     /// Latest report (0 = not reported).
@@ -621,6 +623,7 @@ fn snapshot_fields(s: &Slot, gen: u32) -> Snapshot {
         start_ns: s.start_ns.load(Ordering::Relaxed),
         rounds: s.rounds.load(Ordering::Relaxed),
         sleeps: s.sleeps.load(Ordering::Relaxed),
+        oom_calls: s.oom_calls.load(Ordering::Relaxed),
         first_report_ns: s.first_report_ns.load(Ordering::Relaxed),
         last_report_ns: s.last_report_ns.load(Ordering::Relaxed),
         ended_ns: s.ended_ns.load(Ordering::Relaxed),
@@ -644,6 +647,13 @@ pub(crate) fn snapshot(idx: usize) -> Option<Snapshot> {
         }
     }
     None
+}
+
+/// Whether the snapshot of some tracked allocation satisfies `f`. Cheap
+/// when nothing is tracked.
+pub(crate) fn any(mut f: impl FnMut(&Snapshot) -> bool) -> bool {
+    STATS.occupied.load(Ordering::Relaxed) != 0
+        && (0..CAPACITY).any(|idx| snapshot(idx).is_some_and(|s| f(&s)))
 }
 
 /// Records, from the watchdog thread, that the stall in `snap` was reported at `now`.

@@ -115,6 +115,9 @@ impl State {
         // Userspace first: printing to a serial console is slow.
         self.events.collect_ended();
         self.events.flush();
+        if self.events.holding() {
+            scan.wake_by(scan.now.saturating_add(crate::logic::events::END_POLL_NS));
+        }
         for (s, ms) in scan.due.iter().flatten() {
             report(s, *ms, &mut self.budget);
         }

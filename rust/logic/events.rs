@@ -213,3 +213,19 @@ pub fn backoff_check_at(p: &Policy, now: u64, start: u64) -> Option<u64> {
     }
     Some(now.saturating_add(BACKOFF_POLL_NS))
 }
+
+/// Whether a stall shows memory exhausted, so that uevents are held back:
+/// it is in the scope, in the allocator now, and the kernel has called
+/// `out_of_memory()` for it (`oom_calls`).
+///
+/// A uevent allocates (`GFP_KERNEL`, in a kworker). While the kernel's own
+/// allocator has found reclaim futile for a no-fail allocation, that
+/// allocation would meet the same verdict, with `__GFP_FS`: the kernel's
+/// OOM killer would act for the module's announcement, before
+/// `oom_after_ms` or with `oom_after_ms=0`. The kernel calls
+/// `out_of_memory()` only where its rules let it kill (not for a lowmem or
+/// costly-order request), so a stall that never got there (a `ZONE_DMA`
+/// stall, one that crawls on what reclaim finds) holds nothing back.
+pub fn holds_uevents(in_scope: bool, in_allocator: bool, oom_calls: u32) -> bool {
+    in_scope && in_allocator && oom_calls > 0
+}

@@ -2,9 +2,9 @@
 
 //! The module's own trace events, `nofail_watchdog:*` in tracefs, perf and
 //! BPF. They are defined in C (`rust/nfw_trace.h`, `rust/trace.c`: the
-//! 6.12 kernel crate has no tracepoint support) and reached through two
+//! 6.12 kernel crate has no tracepoint support) and reached through tiny
 //! helpers: `nfw_trace_on()`, the event's own static branch, and
-//! `nfw_trace()`, which records it.
+//! `nfw_trace()` (the stall events) or `nfw_trace_uevent()`, which record it.
 //!
 //! Each function here takes a closure that gathers the event's fields, run
 //! only when the event is enabled: an event that is off (the default) costs
@@ -90,4 +90,14 @@ pub(crate) fn oom_trigger(fields: impl FnOnce() -> Stall) {
 /// `stall_end`: the stall is over.
 pub(crate) fn stall_end(fields: impl FnOnce() -> Stall) {
     emit(b::NFW_TRACE_STALL_END, || (fields(), 0));
+}
+
+/// `uevent`: the uevent work is about to send the uevent announcing event
+/// `seq` (its kind `event`, as `EventKind`'s number) about task `pid`.
+pub(crate) fn uevent(seq: u64, event: u32, pid: i32) {
+    // SAFETY: reads the event's static key; any context.
+    if unsafe { b::nfw_trace_on(b::NFW_TRACE_UEVENT) } {
+        // SAFETY: plain values; records the event. Any context.
+        unsafe { b::nfw_trace_uevent(seq, event, pid) };
+    }
 }

@@ -21,11 +21,14 @@
 # - the counts agree with `stats`: reports, oom_triggers, backoff_sleeps
 #   and backoff_slept_ms (the sum of sleep_ms), adopted, stalls_ended.
 # Then (3) with the events disabled again a reported stall records nothing.
-# One vCPU: the checks follow each task's events in trace_pipe order, and
-# trace_pipe merges the CPUs' buffers by timestamp; under TCG the vCPUs'
-# clocks drift apart by milliseconds (seen: a task's short stall on one CPU
-# listed 3 ms before the one it had ended on the other), so with two CPUs
-# the order is not the order the events happened in. In one buffer it is.
+# Also traced: the kernel's out_of_memory() calls (a kprobe event) and the
+# module's uevent event (the uevent work about to send one): uevents are
+# held while memory is exhausted. From a worker's first out_of_memory()
+# call in a stall to the stall's end (recent's end_ns) no uevent may be
+# sent (its allocation would make the kernel's OOM killer act); phase 2 is
+# made again until an event was recorded in such a window (a stall or
+# backoff event: recorded when it happened), and that event's uevent must
+# follow the window.
 # nfw-qemu: --mem 512 --smp 1
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -58,10 +61,58 @@ for e in $EVENTS; do
 done
 grep -q "field:unsigned int adopted;" $EV/stall_begin/format || nfw_fail "stall_begin has no adopted"
 grep -q "field:unsigned int sleep_ms;" $EV/backoff_sleep/format || nfw_fail "backoff_sleep has no sleep_ms"
+for f in "u64 seq" "unsigned int event" "int pid"; do
+	grep -q "field:$f;" $EV/uevent/format || nfw_fail "uevent has no field $f"
+done
+[ "$(cat $EV/uevent/enable)" = 0 ] || nfw_fail "uevent is enabled after insmod"
 echo mono >$T/trace_clock || nfw_fail "no mono trace clock"
 echo 4096 >$T/buffer_size_kb
+# The kernel's verdict that memory is exhausted, for the uevent hold.
+echo 'p:nfw/nfw_oom_call out_of_memory' >>$T/kprobe_events ||
+	nfw_fail "no kprobe event on out_of_memory: $(cat $T/error_log 2>/dev/null)"
+echo 1 >$T/events/nfw/enable
 echo >$T/trace
 echo 1 >$T/tracing_on
+
+# Reads recent (no header), the events file and a trace; prints
+# W pid from to: a window in which memory was exhausted (a reported
+#   stall's first out_of_memory() call to its end);
+# DUE seq kind time pid: a stall or backoff event recorded in pid's window;
+# SENT seq time: the module's uevent event (about to send one);
+# BAD seq time pid from to: one sent in a window.
+cat >/tmp/hold.awk <<'AWK'
+function ns(ts,   t) { sub(/:$/, "", ts); split(ts, t, "."); return t[1] * 1000000000 + t[2] * 1000 }
+FILENAME == ARGV[1] { nr++; rp[nr] = $1; rs[nr] = $6; re[nr] = $8; next }
+FILENAME == ARGV[2] { if ($1 ~ /^[0-9]+$/ && NF >= 8) { et[$1] = $2; ek[$1] = $3 } next }
+{
+	for (i = 2; i <= NF; i++) if ($i ~ /^(nfw_oom_call|uevent):$/) break
+	if (i > NF) next
+	t = ns($(i - 1))
+	if ($i == "nfw_oom_call:") {
+		pid = $1; sub(/.*-/, "", pid)
+		for (r = 1; r <= nr; r++)
+			if (rp[r] == pid && t >= rs[r] && t <= re[r] && (!(r in ws) || t < ws[r])) ws[r] = t
+	} else {
+		s = $(i + 1); sub(/^seq=/, "", s)
+		nu++; us[nu] = s; ut[nu] = t
+	}
+}
+END {
+	for (r in ws) print "W", rp[r], ws[r], re[r]
+	for (q in et) {
+		if (ek[q] != "stall" && ek[q] != "backoff") continue
+		for (r in ws) if (et[q] > ws[r] && et[q] < re[r]) { print "DUE", q, ek[q], et[q], rp[r]; break }
+	}
+	for (u = 1; u <= nu; u++) {
+		print "SENT", us[u], ut[u]
+		for (r in ws) if (ut[u] > ws[r] && ut[u] < re[r]) print "BAD", us[u], ut[u], rp[r], ws[r], re[r]
+	}
+}
+AWK
+hold() {
+	awk 'NR > 1' $NFW_SYS/recent >/tmp/hold.recent
+	awk -f /tmp/hold.awk /tmp/hold.recent $NFW_SYS/events "$1" >/tmp/hold.out
+}
 
 workers() { ps -o pid,comm | awk '$2 ~ /^nfw_stall\// { print $1 }'; }
 
@@ -107,9 +158,13 @@ nfw_log "phase 1: worker $adopt_pid adopted=$(nfw_stat adopted) reports=$(nfw_st
 # then the victim, whose memory ends the run.
 ATTEMPTS=3
 a=0
-while [ "$(nfw_stat oom_triggers)" -eq 0 ]; do
+: >/tmp/hold.out
+until [ "$(nfw_stat oom_triggers)" -gt 0 ] && grep -q "^DUE" /tmp/hold.out; do
 	a=$((a + 1))
-	[ $a -le $ATTEMPTS ] || nfw_fail "no OOM trigger in $ATTEMPTS livelocks"
+	[ $a -le $ATTEMPTS ] || {
+		cat /tmp/hold.out
+		nfw_fail "in $ATTEMPTS livelocks: OOM triggers $(nfw_stat oom_triggers), events recorded while memory was exhausted $(grep -c '^DUE' /tmp/hold.out)"
+	}
 	if [ -z "${decoy:-}" ] || ! kill -0 "$decoy" 2>/dev/null; then
 		sleep 100000 &
 		decoy=$!
@@ -121,7 +176,8 @@ while [ "$(nfw_stat oom_triggers)" -eq 0 ]; do
 	grep -q "stopped_by=stall" $G/records || nfw_fail "the stall did not end by itself: $(tail -1 $G/records)"
 	nfw_wait_settled
 	nfw_stop_hog
-	nfw_log "phase 2, livelock $a: oom_triggers=$(nfw_stat oom_triggers) oom_kills=$(nfw_stat oom_kills)"
+	hold $T/trace
+	nfw_log "phase 2, livelock $a: oom_triggers=$(nfw_stat oom_triggers) oom_kills=$(nfw_stat oom_kills) exhausted windows=$(grep -c '^W' /tmp/hold.out) events in them=$(grep -c '^DUE' /tmp/hold.out) uevent_holds=$(nfw_stat uevent_holds)"
 done
 kill "$decoy" 2>/dev/null
 
@@ -277,6 +333,24 @@ while read -r comm pid ms gfp; do
 		c="$comm" p="$pid" ms="$ms" g="$gfp" /tmp/ev | grep -q . ||
 		nfw_fail "no oom_trigger event for the kill report: $comm:$pid $ms ms $gfp"
 done </tmp/kills
+
+# The uevent hold, on the whole trace.
+hold /tmp/trace
+nfw_log "uevent hold: $(grep -c '^W' /tmp/hold.out) windows, $(grep -c '^DUE' /tmp/hold.out) events due in them, $(grep -c '^SENT' /tmp/hold.out) uevents sent, uevent_holds $(st uevent_holds)"
+grep -E "^(W|DUE)" /tmp/hold.out
+if grep -q "^BAD" /tmp/hold.out; then
+	grep "^BAD" /tmp/hold.out
+	nfw_fail "uevents sent while memory was exhausted (seq time pid window)"
+fi
+grep -q "^DUE" /tmp/hold.out || nfw_fail "no event was recorded while memory was exhausted"
+[ "$(st uevent_holds)" -gt 0 ] || nfw_fail "events due while memory was exhausted, and stats uevent_holds 0"
+# Held, not lost: each such event's uevent was sent once memory was back.
+[ "$(st uevents_dropped)" -eq 0 ] || nfw_fail "uevents dropped: $(st uevents_dropped)"
+grep "^DUE" /tmp/hold.out | while read -r _ seq kind t pid; do
+	sent=$(awk -v q="$seq" '$1 == "SENT" && $2 == q { print $3 }' /tmp/hold.out)
+	[ -n "$sent" ] || nfw_fail "the uevent of event $seq ($kind of $pid, due while memory was exhausted) was never sent"
+	nfw_log "event $seq ($kind of $pid): recorded at $t, its uevent sent at $sent, $(( (sent - t) / 1000000 )) ms later"
+done || exit 1
 
 # Counts against stats.
 count() { awk -v e="$1" '$2 == e' /tmp/ev | wc -l; }

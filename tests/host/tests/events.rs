@@ -2,8 +2,8 @@
 //! schedule and the text of the `events` file and of a uevent.
 
 use nfw_logic_tests::logic::events::{
-    self, backoff_check_at, uevent_allowed, Event, EventKind, RateLimit, BACKOFF_POLL_FOR_NS,
-    BACKOFF_POLL_NS, UEVENT_BURST, UEVENT_REFILL_NS,
+    self, backoff_check_at, holds_uevents, uevent_allowed, Event, EventKind, RateLimit,
+    BACKOFF_POLL_FOR_NS, BACKOFF_POLL_NS, UEVENT_BURST, UEVENT_REFILL_NS,
 };
 use nfw_logic_tests::logic::gfp;
 use nfw_logic_tests::logic::stall::{Backoff, Policy};
@@ -214,4 +214,17 @@ fn env_fits_the_module_buffer() {
     // Even lines this long leave room for 8 events in a 4096-byte page
     // (the module shows as many of the newest as fit).
     assert!(l.len() < 4096 / 8, "{} bytes", l.len());
+}
+
+#[test]
+fn uevents_held_only_where_the_kernel_called_out_of_memory() {
+    // In the allocator, in scope, out_of_memory() called: held.
+    assert!(holds_uevents(true, true, 1));
+    assert!(holds_uevents(true, true, u32::MAX));
+    // Never called out_of_memory() (lowmem, costly order, still reclaiming).
+    assert!(!holds_uevents(true, true, 0));
+    // Between two allocations, or over.
+    assert!(!holds_uevents(true, false, 5));
+    // Not in the scope (not reported, not acted on).
+    assert!(!holds_uevents(false, true, 5));
 }

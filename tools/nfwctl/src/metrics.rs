@@ -42,6 +42,7 @@ fn help(stat: &str) -> &'static str {
         "uevents_sent" => "Uevents sent.",
         "uevents_dropped" => "Uevents not sent because of the rate limit.",
         "uevents_failed" => "Uevents that could not be sent (no memory).",
+        "uevent_holds" => "Times uevents were held back while memory was exhausted.",
         _ => "Counter from the stats file.",
     }
 }
@@ -262,6 +263,7 @@ mod tests {
             "uevents_sent",
             "uevents_dropped",
             "uevents_failed",
+            "uevent_holds",
         ] {
             assert_ne!(help(k), help("no_such_stat"), "{k} has no help text");
         }
