@@ -2,7 +2,7 @@
 # after tests/guest/lib.sh by tests/guest/50-xfs-scenario.sh and by
 # `make run-phases FS=...`): scripts/fs-scenario.sh on the scratch disk's
 # filesystem (qemu/run --xfs, --ext4 or --btrfs).  Most RAM mlocked by a
-# protected service (oom_score_adj -1000), no swap, 16 processes writing,
+# protected service (oom_score_adj -999), no swap, 16 processes writing,
 # fsyncing, renaming and unlinking 256 KiB files in one directory.
 #
 #   baseline  without the module (bounded: if the load has not ended

@@ -5,7 +5,8 @@
 # default; everything else is the same on each.
 #
 # The machine: a small guest, no swap, most of its RAM mlocked by a protected
-# service (nfw-hog, oom_score_adj -1000: the database the box exists for;
+# service (nfw-hog, oom_score_adj -999: the database the box exists for,
+# the OOM killer's last choice;
 # it takes MemAvailable minus NFW_XFS_LEAVE_MB, measured once per boot before
 # the first phase, and never more than MemAvailable minus that at its own
 # start; then the load starts).  The load: nfw-fsload, 16 processes writing
@@ -173,7 +174,14 @@ fs_phase() {
 	# memory").
 	_hog_mb=$(awk -v l="$FS_LEAVE_MB" -v h="$FS_HOG_MB" \
 		'/^MemAvailable:/ { a = int($2 / 1024) - l; print (a < h ? a : h) }' /proc/meminfo)
-	nfw_start_hog --mb "$_hog_mb" --oom-score-adj -1000 --name nfw-hog
+	# -999, not -1000: the last choice, not unkillable. With every worker
+	# and spare killed by the kernel's own OOM killer (their page faults
+	# and forks have __GFP_FS), the next such allocation of nfw-fsload,
+	# protected, found nothing eligible and the kernel panicked ("System
+	# is deadlocked on memory": 7.3, btrfs, 16 workers and both spares
+	# killed within 2 s of the load's start). Now the hog dies instead,
+	# as a real service would, and the phase says so (OOM kills).
+	nfw_start_hog --mb "$_hog_mb" --oom-score-adj -999 --name nfw-hog
 	_hog=$NFW_HOG_PID
 	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 	fs_now_cs

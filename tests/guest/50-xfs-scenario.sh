@@ -1,7 +1,7 @@
 #!/bin/sh
 # The real XFS scenario (scripts/fs-scenario.sh, three phases as in
 # scripts/fs-phases.sh): most RAM mlocked by a
-# protected service (oom_score_adj -1000), no swap, 16 processes writing,
+# protected service (oom_score_adj -999), no swap, 16 processes writing,
 # fsyncing, renaming and unlinking 256 KiB files in one XFS directory.  XFS's
 # GFP_NOFS allocations (page-cache folios through the inode mapping's NOFS
 # mask, transaction allocations) then loop in the page allocator, where the
