@@ -81,7 +81,9 @@ echo 1 >$T/tracing_on
 # SENT seq time: the module's uevent event (about to send one);
 # BAD seq time pid from to: one sent in a window.
 cat >/tmp/hold.awk <<'AWK'
-function ns(ts,   t) { sub(/:$/, "", ts); split(ts, t, "."); return t[1] * 1000000000 + t[2] * 1000 }
+# (The microseconds lose their leading zeros first: busybox awk reads
+# "035001" as octal.)
+function ns(ts,   t) { sub(/:$/, "", ts); split(ts, t, "."); sub(/^0+/, "", t[2]); return t[1] * 1000000000 + t[2] * 1000 }
 FILENAME == ARGV[1] { nr++; rp[nr] = $1; rs[nr] = $6; re[nr] = $8; next }
 FILENAME == ARGV[2] { if ($1 ~ /^[0-9]+$/ && NF >= 8) { et[$1] = $2; ek[$1] = $3 } next }
 {
@@ -209,6 +211,8 @@ awk -v fields="$FIELDS" '
 	ts = $(i - 1)
 	sub(/:$/, "", ts)
 	split(ts, t, ".")
+	# busybox awk reads "035001" as octal: drop the leading zeros.
+	sub(/^0+/, "", t[2])
 	delete v
 	for (j = i + 1; j <= NF; j++) {
 		k = $j; sub(/=.*/, "", k)
