@@ -103,10 +103,8 @@ nfw_dmesg_mark() {
 }
 
 nfw_dmesg_new() {
-	if [ -z "${NFW_DMESG_MARK:-}" ]; then
-		_out=$(dmesg -r)
-	else
-		_out=$(dmesg -r)
+	_out=$(dmesg -r)
+	if [ -n "${NFW_DMESG_MARK:-}" ]; then
 		if printf '%s\n' "$_out" | grep -q "$NFW_DMESG_MARK\$"; then
 			_out=$(printf '%s\n' "$_out" | sed -n "/$NFW_DMESG_MARK\$/,\$p" | sed 1d)
 		else
