@@ -76,6 +76,10 @@ FS_HARD_EXTRA_S=${NFW_XFS_HARD_EXTRA_S:-120}
 # during the phases (the kernel's defaults, 20 and 10, if unset).
 FS_DIRTY_RATIO=${NFW_XFS_DIRTY_RATIO:-}
 FS_DIRTY_BG_RATIO=${NFW_XFS_DIRTY_BG_RATIO:-}
+# For trying other squeezes: 1 = the workers fork and lock their memory
+# before the hog squeezes it, and start their loop together once it has
+# (nfw-fsload --go-file), so that no worker faults a page in the squeeze.
+FS_LOCK_FIRST=${NFW_XFS_LOCK_FIRST:-}
 
 # fs_now_cs: centiseconds since boot in NOW_CS, without forking.
 fs_now_cs() {
@@ -163,6 +167,15 @@ fs_phase() {
 	# deadlocked on memory": seen once on 7.3, where the squeeze OOM-kills
 	# workers at their start).
 	# Started before the hog, which is sized after them.
+	if [ -n "$FS_LOCK_FIRST" ]; then
+		rm -f /tmp/fs.go
+		nfw-fsload --dir $FS_MNT/load --procs "$FS_PROCS" --seconds "$_load_s" \
+			--file-kb "$FS_FILE_KB" --keep "$FS_KEEP" --xattr-bytes "$FS_XATTR" \
+			--worker-oom-score-adj 0 --go-file /tmp/fs.go >/tmp/$FS_TYPE-$_name.load 2>&1 &
+		_load=$!
+		wait_for "grep -q '^nfw-fsload: ready' /tmp/$FS_TYPE-$_name.load" 60 0.2 ||
+			nfw_fail "nfw-fsload did not get ready: $(cat /tmp/$FS_TYPE-$_name.load)"
+	fi
 	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
 	_spare1=$NFW_HOG_PID
 	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
@@ -186,10 +199,14 @@ fs_phase() {
 	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 	fs_now_cs
 	_t0=$NOW_CS
-	nfw-fsload --dir $FS_MNT/load --procs "$FS_PROCS" --seconds "$_load_s" \
-		--file-kb "$FS_FILE_KB" --keep "$FS_KEEP" --xattr-bytes "$FS_XATTR" \
-		--worker-oom-score-adj 0 >/tmp/$FS_TYPE-$_name.load 2>&1 &
-	_load=$!
+	if [ -n "$FS_LOCK_FIRST" ]; then
+		: >/tmp/fs.go
+	else
+		nfw-fsload --dir $FS_MNT/load --procs "$FS_PROCS" --seconds "$_load_s" \
+			--file-kb "$FS_FILE_KB" --keep "$FS_KEEP" --xattr-bytes "$FS_XATTR" \
+			--worker-oom-score-adj 0 >/tmp/$FS_TYPE-$_name.load 2>&1 &
+		_load=$!
+	fi
 
 	# Wait for the load, without forking, at most _hard_s.
 	_done=yes
