@@ -11,7 +11,9 @@
 #   tuned     stall_warn_ms=2000 oom_after_ms=5000 oom_interval_ms=2000
 # After every phase: umount, the filesystem's read-only check (xfs_repair
 # -n, e2fsck -fn, btrfs check --readonly), remount, and the checksums of the
-# data set written and synced before the first phase.  Prints every phase's
+# data set written and synced before the first phase.  When neither module
+# phase reported a stall, the tuned phase runs again, up to FS_RETRIES
+# times (NFW_XFS_RETRIES; scripts/fs-scenario.sh).  Prints every phase's
 # results and a table, then the verdict.
 #
 # Fails on: any check finding or checksum mismatch (any phase), a module
@@ -29,18 +31,52 @@ echo -1000 >/proc/self/oom_score_adj || nfw_fail "cannot protect the test shell"
 
 fs_data_set
 nfw_log "data set: $FS_NFILES files, $FS_DATA_KB KiB, synced"
-for phase in baseline default tuned; do
-	case $phase in
-	baseline) knobs=none ;;
-	default) knobs= ;;
-	tuned) knobs=$TUNED ;;
-	esac
-	nfw_log "phase $phase: module ${knobs:-at default knobs}; load ${LOAD_S}s"
-	fs_phase "$phase" "$knobs" "$LOAD_S"
-	fs_integrity "$phase"
-	sed "s/^/# $phase: /" "/tmp/$FS_TYPE-$phase.res"
-	[ -f "/tmp/$FS_TYPE-$phase.sites" ] && head -12 "/tmp/$FS_TYPE-$phase.sites" | sed "s/^/# $phase: site /"
-	grep -E 'nofail_watchdog: (INFO|triggered OOM kill)' "/tmp/$FS_TYPE-$phase.dmesg" | head -6 | sed "s/^/# $phase: /"
+# run_phase PHASE KNOBS: one phase, its check, its results printed.
+run_phase() {
+	nfw_log "phase $1: module ${2:-at default knobs}; load ${LOAD_S}s"
+	fs_phase "$1" "$2" "$LOAD_S"
+	fs_integrity "$1"
+	sed "s/^/# $1: /" "/tmp/$FS_TYPE-$1.res"
+	[ -f "/tmp/$FS_TYPE-$1.sites" ] && head -12 "/tmp/$FS_TYPE-$1.sites" | sed "s/^/# $1: site /"
+	grep -E 'nofail_watchdog: (INFO|triggered OOM kill)' "/tmp/$FS_TYPE-$1.dmesg" | head -6 | sed "s/^/# $1: /"
+}
+
+# check_phase PHASE: what every phase must show (the filesystem clean, the
+# data intact) and every module phase too (its load finished, nothing left
+# tracked, a reported stall names the filesystem's functions, not only the
+# allocator's: FS_SITES).
+check_phase() {
+	if [ "$(fs_get $1 repair_rc)" != 0 ] || [ "$(fs_get $1 sums_bad)" != 0 ]; then
+		cat "/tmp/$FS_TYPE-$1.repair" "/tmp/$FS_TYPE-$1.check"
+		nfw_fail "integrity after $1: $FS_CHECK exit $(fs_get $1 repair_rc), $(fs_get $1 sums_bad) checksum mismatches"
+	fi
+	[ "$1" = baseline ] && return 0
+	[ "$(fs_get $1 load_finished)" = yes ] || nfw_fail "$1: the load did not finish in time: no recovery"
+	[ "$(fs_get $1 load_rc)" = 0 ] || { cat "/tmp/$FS_TYPE-$1.load"; nfw_fail "$1: nfw-fsload failed (exit $(fs_get $1 load_rc))"; }
+	[ "$(fs_get $1 in_flight_after)" = 0 ] || nfw_fail "$1: allocations still tracked after the load"
+	[ "$(fs_get $1 stalls_active_after)" = 0 ] || nfw_fail "$1: stalls still active after the load"
+	[ "$(fs_get $1 reports)" -gt 0 ] || return 0
+	grep -qE "^ *[0-9]+ ($FS_SITES)" "/tmp/$FS_TYPE-$1.sites" || {
+		grep -A30 'nofail_watchdog: INFO: task' "/tmp/$FS_TYPE-$1.dmesg" | head -40
+		nfw_fail "$1: $(fs_get $1 reports) reports, none naming a $FS_LABEL function in its stack"
+	}
+}
+
+run_phase baseline none
+run_phase default ""
+run_phase tuned "$TUNED"
+# The premise of the module's assertions is a stall. The squeeze does not
+# always make one (docs/results/2026-12-01-fs-scenarios.md): when neither
+# module phase reported any, the tuned phase runs again, up to FS_RETRIES
+# times (each attempt checked in full before the next replaces it); ext4,
+# whose squeeze rarely stalls at all, gets none by default.
+tries=0
+while [ "$(fs_get default reports)" -eq 0 ] && [ "$(fs_get tuned reports)" -eq 0 ] &&
+	[ $tries -lt "$FS_RETRIES" ]; do
+	check_phase tuned
+	tries=$((tries + 1))
+	nfw_log "premise: no stall reported in either module phase; the tuned phase again ($tries of $FS_RETRIES)"
+	run_phase tuned "$TUNED"
 done
 
 row() {
@@ -58,30 +94,14 @@ for phase in baseline default tuned; do
 done
 # --- verdict ----------------------------------------------------------------
 for phase in baseline default tuned; do
-	if [ "$(fs_get $phase repair_rc)" != 0 ] || [ "$(fs_get $phase sums_bad)" != 0 ]; then
-		cat "/tmp/$FS_TYPE-$phase.repair" "/tmp/$FS_TYPE-$phase.check"
-		nfw_fail "integrity after $phase: $FS_CHECK exit $(fs_get $phase repair_rc), $(fs_get $phase sums_bad) checksum mismatches"
-	fi
-done
-for phase in default tuned; do
-	[ "$(fs_get $phase load_finished)" = yes ] || nfw_fail "$phase: the load did not finish in time: no recovery"
-	[ "$(fs_get $phase load_rc)" = 0 ] || { cat "/tmp/$FS_TYPE-$phase.load"; nfw_fail "$phase: nfw-fsload failed (exit $(fs_get $phase load_rc))"; }
-	[ "$(fs_get $phase in_flight_after)" = 0 ] || nfw_fail "$phase: allocations still tracked after the load"
-	[ "$(fs_get $phase stalls_active_after)" = 0 ] || nfw_fail "$phase: stalls still active after the load"
-done
-# A reported stall is the filesystem's: its stack names the filesystem's
-# functions (FS_SITES), not only the allocator's.
-for phase in default tuned; do
-	[ "$(fs_get $phase reports)" -gt 0 ] || continue
-	grep -qE "^ *[0-9]+ ($FS_SITES)" "/tmp/$FS_TYPE-$phase.sites" || {
-		grep -A30 'nofail_watchdog: INFO: task' "/tmp/$FS_TYPE-$phase.dmesg" | head -40
-		nfw_fail "$phase: $(fs_get $phase reports) reports, none naming a $FS_LABEL function in its stack"
-	}
+	check_phase $phase
 done
 [ "$(fs_get default reports)" -gt 0 ] || [ "$(fs_get tuned reports)" -gt 0 ] ||
-	nfw_log "no stall was reported in either module phase: the squeeze did not hold this time, and the call-site check had nothing to check"
+	nfw_log "no stall was reported in either module phase ($tries more tuned attempts): the squeeze did not hold this time, and the call-site check had nothing to check"
 longest=$(fs_get tuned longest_stall_ms)
 if [ "$longest" -ge 8000 ] && [ "$(fs_get tuned oom_triggers)" -eq 0 ]; then
 	nfw_fail "tuned: a stall lasted $longest ms and the module never triggered the OOM killer"
 fi
-nfw_pass "$FS_LABEL scenario: baseline worst op $(fs_get baseline worst_op_ms) ms; default $(fs_get default worst_op_ms) ms; tuned $(fs_get tuned worst_op_ms) ms; fs clean, data intact"
+again=
+[ $tries -eq 0 ] || again=" (tuned phase run $tries more times for a stall)"
+nfw_pass "$FS_LABEL scenario$again: baseline worst op $(fs_get baseline worst_op_ms) ms; default $(fs_get default worst_op_ms) ms; tuned $(fs_get tuned worst_op_ms) ms; fs clean, data intact"

@@ -80,6 +80,13 @@ FS_DIRTY_BG_RATIO=${NFW_XFS_DIRTY_BG_RATIO:-}
 # before the hog squeezes it, and start their loop together once it has
 # (nfw-fsload --go-file), so that no worker faults a page in the squeeze.
 FS_LOCK_FIRST=${NFW_XFS_LOCK_FIRST:-}
+# How many more tuned phases scripts/fs-phases.sh may run when no module
+# phase saw a stall: 2 where the squeeze often stalls (XFS, btrfs), none on
+# ext4, where it seldom does (docs/results/2026-12-01-fs-scenarios.md).
+case $FS_TYPE in
+ext4) FS_RETRIES=${NFW_XFS_RETRIES:-0} ;;
+*) FS_RETRIES=${NFW_XFS_RETRIES:-2} ;;
+esac
 
 # fs_now_cs: centiseconds since boot in NOW_CS, without forking.
 fs_now_cs() {
