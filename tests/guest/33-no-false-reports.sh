@@ -2,12 +2,19 @@
 # No false reports: memory pressure where reclaim succeeds (page cache on XFS
 # plus anonymous memory beyond what is free) goes through the slow path many
 # times and produces no stall report.
+#
+# At the default stall_warn_ms (10 s, the kernel's own warn_alloc interval):
+# under TCG with the host busy, an allocation whose reclaim succeeds can
+# still take seconds of wall time (2 030 ms, 9 reclaim rounds, with a
+# kernel build and two other guests beside), which a 2 s threshold rightly
+# reports. A tracking entry left behind by a finished allocation still
+# ages past 10 s during the run and fails the test.
 # nfw-qemu: --mem 512 --xfs 400
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
 nfw_require_cmd stress-ng
 
-nfw_insmod "$NFW_MODULE" stall_warn_ms=2000 scope=all oom_after_ms=0
+nfw_insmod "$NFW_MODULE" scope=all oom_after_ms=0
 nfw_dmesg_mark
 # 200 MiB of page cache, then a hog that locks all but 64 MiB of what is
 # available (the page cache has to be reclaimed for it), then reads and
@@ -24,10 +31,11 @@ done
 wait $churn || nfw_fail "stress-ng failed"
 nfw_stop_hog
 tracked=$(nfw_stat tracked)
+longest=$(nfw_stat longest_stall_ms)
 nfw_log "slow-path allocations seen: $tracked; $(cat /sys/kernel/nofail_watchdog/histogram | tail -n +2 | wc -l) histogram buckets"
 [ "$tracked" -gt 0 ] || nfw_fail "no allocation went through the slow path: the test did not create pressure"
 nfw_dmesg_grep "nofail_watchdog: INFO" && { nfw_dmesg_new | grep nofail_watchdog; nfw_fail "false stall report"; }
 [ "$(nfw_stat stalls_detected)" -eq 0 ] || nfw_fail "stalls_detected=$(nfw_stat stalls_detected)"
 rm -f /mnt/xfs/fill /mnt/xfs/f2
 nfw_rmmod nofail_watchdog
-nfw_pass "$tracked slow-path allocations, no report"
+nfw_pass "$tracked slow-path allocations, the longest $longest ms, no report"
