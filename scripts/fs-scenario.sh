@@ -166,14 +166,7 @@ fs_phase() {
 	# with the workers' memory in place before the hog, the same load ran
 	# with sub-second stalls: reclaim kept up).
 	echo 3 >/proc/sys/vm/drop_caches
-	# Two small spare victims (2 MiB, oom_score_adj 1000), chosen first by
-	# any OOM kill: when the kernel's own OOM killer (a worker's page fault
-	# or fork, which has __GFP_FS) has killed every worker while
-	# nfw-fsload, protected, is still forking the rest, its next fork would
-	# find nothing eligible and the kernel would panic ("System is
-	# deadlocked on memory": seen once on 7.3, where the squeeze OOM-kills
-	# workers at their start).
-	# Started before the hog, which is sized after them.
+	# NFW_XFS_LOCK_FIRST: the workers in place, waiting for the go file.
 	if [ -n "$FS_LOCK_FIRST" ]; then
 		rm -f /tmp/fs.go
 		nfw-fsload --dir $FS_MNT/load --procs "$FS_PROCS" --seconds "$_load_s" \
@@ -183,6 +176,14 @@ fs_phase() {
 		wait_for "grep -q '^nfw-fsload: ready' /tmp/$FS_TYPE-$_name.load" 60 0.2 ||
 			nfw_fail "nfw-fsload did not get ready: $(cat /tmp/$FS_TYPE-$_name.load)"
 	fi
+	# Two small spare victims (2 MiB, oom_score_adj 1000), chosen first by
+	# any OOM kill: when the kernel's own OOM killer (a worker's page fault
+	# or fork, which has __GFP_FS) has killed every worker while
+	# nfw-fsload, protected, is still forking the rest, its next fork would
+	# find nothing eligible and the kernel would panic ("System is
+	# deadlocked on memory": seen once on 7.3, where the squeeze OOM-kills
+	# workers at their start).
+	# Started before the hog, which is sized after them.
 	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
 	_spare1=$NFW_HOG_PID
 	nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
