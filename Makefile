@@ -42,7 +42,7 @@ help:
 	@echo 'make check          rustfmt + clippy, fail on any finding'
 	@echo 'make test           host unit tests and the guest test suite'
 	@echo 'make test-core      the tests that prove the module on a kernel (tests/core-tests), KERNEL=...'
-	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1)'
+	@echo 'make test-matrix    every flavour built, the suite run on each, one table (FLAVOURS=..., CORE=1, JOBS=2)'
 	@echo 'make test-debug     the guest test suite on the debug kernel (lockdep, KASAN, kmemleak)'
 	@echo 'make test-long      the long stress tests (many more load/unload cycles under stall)'
 	@echo 'make run            the main job: the XFS livelock scenario in a guest (FS=ext4|btrfs: on that filesystem)'
@@ -121,9 +121,10 @@ test-core: setup
 	@bash scripts/build-tools.sh
 	@bash tests/run-tests --kernel $(KERNEL) $$(grep -Ev '^#|^$$' tests/core-tests)
 
-# Every flavour (or FLAVOURS="gcc 7.3"), built and tested, one table.
+# Every flavour (or FLAVOURS="gcc 7.3"), built and tested, one table;
+# JOBS=N runs N flavours at once.
 test-matrix: setup
-	@bash scripts/test-matrix.sh $(if $(CORE),--core) $(FLAVOURS)
+	@bash scripts/test-matrix.sh $(if $(CORE),--core) $(if $(JOBS),-j $(JOBS)) $(FLAVOURS)
 
 # The whole guest suite on the debug kernel flavour. Not part of `make test`:
 # a cold debug kernel build plus the slower suite does not fit the CI budget
