@@ -30,7 +30,7 @@ head -1 $D/events | grep -qx 'seq 0' || nfw_fail "events of a fresh module: $(ca
 # The poller, started (and armed by its first read) before the stalls.
 nfwctl --json watch --count $((3 * WORKERS)) --timeout 60 >/tmp/watch 2>/tmp/watch.err &
 watcher=$!
-sleep 1
+nfw_wait_watching $watcher || nfw_fail "$(cat /tmp/watch.err)"
 
 nfw_dmesg_mark
 echo "workers=$WORKERS mode=page zone=dma window_ms=5000" >/sys/kernel/nfw_stallgen/run ||

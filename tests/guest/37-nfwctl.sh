@@ -105,7 +105,7 @@ victim_and_watcher() {
 	hog=$NFW_HOG_PID
 	nfwctl watch --exit-on-kill --timeout 60 >/tmp/watch 2>&1 &
 	watcher=$!
-	sleep 1
+	nfw_wait_watching $watcher || { cat /tmp/watch; nfw_fail "watch did not start"; }
 }
 victim_and_watcher
 nfw_dmesg_mark

@@ -251,6 +251,21 @@ nfw_in_slowpath() {
 	return 1
 }
 
+# nfw_wait_watching PID: `nfwctl watch` (PID) has read the events file and
+# waits in poll(2) on it (x86_64 syscall 7, one fd; its runtime's start-up
+# poll has three): from then on it misses no event. A fixed sleep is not
+# enough: on the debug kernel beside other guests, starting nfwctl took
+# longer than the second the tests used to give it.
+nfw_wait_watching() {
+	_i=0
+	until grep -q '^7 0x[0-9a-f]* 0x1 ' /proc/$1/syscall 2>/dev/null; do
+		kill -0 "$1" 2>/dev/null || { echo "nfwctl watch ($1) exited before it polled" >&2; return 1; }
+		_i=$((_i + 1))
+		[ $_i -lt $(nfw_slow 300) ] || { echo "nfwctl watch ($1) not in poll(2) after $(nfw_slow 30) s" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
 # nfw_stop_hog [PID]: kill a hog (default: the last one started).
 nfw_stop_hog() {
 	_p=${1:-$NFW_HOG_PID}
