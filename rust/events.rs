@@ -17,12 +17,14 @@
 //!
 //! Uevents are held back while memory is exhausted: while some stall in the
 //! allocator has had `out_of_memory()` called for it
-//! ([`ev::holds_uevents`]). A `GFP_KERNEL` allocation then would get the
-//! same verdict, and with `__GFP_FS` the kernel's OOM killer would act for
-//! the module's announcement, before `oom_after_ms` or with
-//! `oom_after_ms=0`. The watchdog queues the work only when no such stall
-//! is left, and the work looks again before each uevent; the `events` file
-//! is not held. What is held longer than the ring keeps is counted in
+//! ([`ev::holds_uevents`]), and until [`ev::VERDICT_HOLD_NS`] after the
+//! latest such call ([`ev::verdict_holds`]: after a kill, the stalled tasks
+//! may eat what it freed and stall again before their next verdict). A
+//! `GFP_KERNEL` allocation then would get the same verdict, and with
+//! `__GFP_FS` the kernel's OOM killer would act for the module's
+//! announcement, before `oom_after_ms` or with `oom_after_ms=0`. The
+//! watchdog queues the work only when memory is no longer exhausted, and
+//! the work looks again before each uevent; the `events` file is not held. What is held longer than the ring keeps is counted in
 //! `uevents_dropped`; each hold in `uevent_holds`.
 //!
 //! Rate limits: see [`crate::logic::events`]. The ring keeps the last
@@ -325,9 +327,11 @@ impl Emitter {
 }
 
 /// Whether memory is exhausted, as the kernel judged it for a stall still
-/// in the allocator ([`ev::holds_uevents`]).
+/// in the allocator ([`ev::holds_uevents`]) or for any stall less than
+/// [`ev::VERDICT_HOLD_NS`] ago ([`ev::verdict_holds`]).
 fn exhausted() -> bool {
-    track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls))
+    ev::verdict_holds(crate::sys::now_ns(), crate::oom::last_verdict())
+        || track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls))
 }
 
 /// The uevent work: announces the events recorded since it last ran.

@@ -48,6 +48,20 @@ pub(crate) fn last_kill() -> Option<u64> {
     }
 }
 
+/// Time of the kernel's latest `out_of_memory()` call for a stall in the
+/// scope, a global (not memcg) one (0 = none): its verdict that memory is
+/// exhausted, which holds uevents back for a while
+/// (`logic::events::verdict_holds`).
+static LAST_VERDICT_NS: AtomicU64 = AtomicU64::new(0);
+
+/// The kernel's latest verdict that memory is exhausted, if any.
+pub(crate) fn last_verdict() -> Option<u64> {
+    match LAST_VERDICT_NS.load(Ordering::Relaxed) {
+        0 => None,
+        t => Some(t),
+    }
+}
+
 /// What the kernel did with a triggered call.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
@@ -224,13 +238,17 @@ impl KretprobeHandler for OutOfMemory {
         let round = own.oom_call();
         STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
         let kind = round.kind?;
+        let now = sys::now_ns();
+        if !orig.is_memcg() && orig.order() >= 0 {
+            LAST_VERDICT_NS.store(now.max(1), Ordering::Relaxed);
+        }
         // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
         // acts on them itself.
         if orig.is_memcg() || orig.order() < 0 || !applies(kind, orig.gfp_mask()) {
             return None;
         }
         let policy = config::policy();
-        if !stall::oom_due(&policy, sys::now_ns(), round.start_ns, last_kill()) {
+        if !stall::oom_due(&policy, now, round.start_ns, last_kill()) {
             return None;
         }
         let mut call = OomCall { oc: orig };

@@ -24,8 +24,9 @@
 # Also traced: the kernel's out_of_memory() calls (a kprobe event) and the
 # module's uevent event (the uevent work about to send one): uevents are
 # held while memory is exhausted. From a worker's first out_of_memory()
-# call in a stall to the stall's end (recent's end_ns) no uevent may be
-# sent (its allocation would make the kernel's OOM killer act); phase 2 is
+# call in a stall to the stall's end (recent's end_ns), and for
+# VERDICT_HOLD_NS after each such call, no uevent may be sent (its
+# allocation would make the kernel's OOM killer act); phase 2 is
 # made again until an event was recorded in such a window (a stall or
 # backoff event: recorded when it happened), and that event's uevent must
 # follow the window.
@@ -74,12 +75,17 @@ echo 1 >$T/events/nfw/enable
 echo >$T/trace
 echo 1 >$T/tracing_on
 
+# The hold after the kernel's latest verdict (VERDICT_HOLD_NS in
+# rust/logic/events.rs): no uevent is sent within it after a stall's
+# out_of_memory() call.
+VERDICT_HOLD_NS=5000000000
 # Reads recent (no header), the events file and a trace; prints
 # W pid from to: a window in which memory was exhausted (a reported
 #   stall's first out_of_memory() call to its end);
 # DUE seq kind time pid: a stall or backoff event recorded in pid's window;
 # SENT seq time: the module's uevent event (about to send one);
-# BAD seq time pid from to: one sent in a window.
+# BAD seq time pid from to: one sent in a window, or within
+#   VERDICT_HOLD_NS after an out_of_memory() call in a stall of pid.
 cat >/tmp/hold.awk <<'AWK'
 # (The microseconds lose their leading zeros first: busybox awk reads
 # "035001" as octal.)
@@ -92,8 +98,11 @@ FILENAME == ARGV[2] { if ($1 ~ /^[0-9]+$/ && NF >= 8) { et[$1] = $2; ek[$1] = $3
 	t = ns($(i - 1))
 	if ($i == "nfw_oom_call:") {
 		pid = $1; sub(/.*-/, "", pid)
-		for (r = 1; r <= nr; r++)
-			if (rp[r] == pid && t >= rs[r] && t <= re[r] && (!(r in ws) || t < ws[r])) ws[r] = t
+		for (r = 1; r <= nr; r++) {
+			if (rp[r] != pid || t < rs[r] || t > re[r]) continue
+			if (!(r in ws) || t < ws[r]) ws[r] = t
+			nv++; vt[nv] = t; vp[nv] = pid
+		}
 	} else {
 		s = $(i + 1); sub(/^seq=/, "", s)
 		nu++; us[nu] = s; ut[nu] = t
@@ -108,12 +117,13 @@ END {
 	for (u = 1; u <= nu; u++) {
 		print "SENT", us[u], ut[u]
 		for (r in ws) if (ut[u] > ws[r] && ut[u] < re[r]) print "BAD", us[u], ut[u], rp[r], ws[r], re[r]
+		for (v = 1; v <= nv; v++) if (vt[v] < ut[u] && ut[u] - vt[v] < hold) print "BAD", us[u], ut[u], vp[v], vt[v], vt[v] + hold
 	}
 }
 AWK
 hold() {
 	awk 'NR > 1' $NFW_SYS/recent >/tmp/hold.recent
-	awk -f /tmp/hold.awk /tmp/hold.recent $NFW_SYS/events "$1" >/tmp/hold.out
+	awk -v hold=$VERDICT_HOLD_NS -f /tmp/hold.awk /tmp/hold.recent $NFW_SYS/events "$1" >/tmp/hold.out
 }
 
 workers() { ps -o pid,comm | awk '$2 ~ /^nfw_stall\// { print $1 }'; }
@@ -182,6 +192,15 @@ until [ "$(nfw_stat oom_triggers)" -gt 0 ] && grep -q "^DUE" /tmp/hold.out; do
 	nfw_log "phase 2, livelock $a: oom_triggers=$(nfw_stat oom_triggers) oom_kills=$(nfw_stat oom_kills) exhausted windows=$(grep -c '^W' /tmp/hold.out) events in them=$(grep -c '^DUE' /tmp/hold.out) uevent_holds=$(nfw_stat uevent_holds)"
 done
 kill "$decoy" 2>/dev/null
+# The held uevents go out once memory is back (VERDICT_HOLD_NS after the
+# last out_of_memory() call of a stall): let them.
+unsent() {
+	hold $T/trace
+	grep "^DUE" /tmp/hold.out | while read -r _ seq _; do
+		grep -q "^SENT $seq " /tmp/hold.out || echo "$seq"
+	done
+}
+wait_for '[ -z "$(unsent)" ]' "$(nfw_slow 30)" 0.5 || nfw_log "held uevents still unsent: $(unsent | tr '\n' ' ')"
 
 # Read everything: trace_pipe returns at its end once tracing is off.
 echo 0 >$T/tracing_on

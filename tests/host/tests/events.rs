@@ -2,8 +2,9 @@
 //! schedule and the text of the `events` file and of a uevent.
 
 use nfw_logic_tests::logic::events::{
-    self, backoff_check_at, holds_uevents, uevent_allowed, Event, EventKind, RateLimit,
-    BACKOFF_POLL_FOR_NS, BACKOFF_POLL_NS, UEVENT_BURST, UEVENT_REFILL_NS,
+    self, backoff_check_at, holds_uevents, uevent_allowed, verdict_holds, Event, EventKind,
+    RateLimit, BACKOFF_POLL_FOR_NS, BACKOFF_POLL_NS, UEVENT_BURST, UEVENT_REFILL_NS,
+    VERDICT_HOLD_NS,
 };
 use nfw_logic_tests::logic::gfp;
 use nfw_logic_tests::logic::stall::{Backoff, Policy};
@@ -227,4 +228,19 @@ fn uevents_held_only_where_the_kernel_called_out_of_memory() {
     assert!(!holds_uevents(true, false, 5));
     // Not in the scope (not reported, not acted on).
     assert!(!holds_uevents(false, true, 5));
+}
+
+#[test]
+fn uevents_held_for_a_while_after_the_last_verdict() {
+    let t = 100_000 * MS;
+    // No verdict yet: nothing held.
+    assert!(!verdict_holds(t, None));
+    assert!(!verdict_holds(0, None));
+    // Held from the verdict until VERDICT_HOLD_NS after it, not longer.
+    assert!(verdict_holds(t, Some(t)));
+    assert!(verdict_holds(t + VERDICT_HOLD_NS - 1, Some(t)));
+    assert!(!verdict_holds(t + VERDICT_HOLD_NS, Some(t)));
+    assert!(!verdict_holds(u64::MAX, Some(t)));
+    // A verdict stamped on another CPU just after the reader's `now`.
+    assert!(verdict_holds(t, Some(t + MS)));
 }
