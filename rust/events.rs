@@ -24,8 +24,9 @@
 //! `__GFP_FS` the kernel's OOM killer would act for the module's
 //! announcement, before `oom_after_ms` or with `oom_after_ms=0`. The
 //! watchdog queues the work only when memory is no longer exhausted, and
-//! the work looks again before each uevent; the `events` file is not held. What is held longer than the ring keeps is counted in
-//! `uevents_dropped`; each hold in `uevent_holds`.
+//! the work looks again before each uevent; the `events` file is not held.
+//! What is held longer than the ring keeps is counted in `uevents_dropped`;
+//! each hold in `uevent_holds`.
 //!
 //! Rate limits: see [`crate::logic::events`]. The ring keeps the last
 //! [`LEN`] events.

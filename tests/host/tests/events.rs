@@ -244,3 +244,19 @@ fn uevents_held_for_a_while_after_the_last_verdict() {
     // A verdict stamped on another CPU just after the reader's `now`.
     assert!(verdict_holds(t, Some(t + MS)));
 }
+
+#[test]
+fn guest_test_38_checks_the_module_hold() {
+    // Test 38 checks the hold on a trace with its own copy of the constant.
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest/38-trace-events.sh");
+    let text = std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let copy = text
+        .lines()
+        .find_map(|l| l.strip_prefix("VERDICT_HOLD_NS="))
+        .expect("no VERDICT_HOLD_NS= line in test 38");
+    assert_eq!(
+        copy.parse::<u64>(),
+        Ok(VERDICT_HOLD_NS),
+        "test 38's VERDICT_HOLD_NS"
+    );
+}
