@@ -1,7 +1,7 @@
 #!/bin/sh
 # Events for userspace: a poller of /sys/kernel/nofail_watchdog/events
-# (nfwctl watch, poll(2) for POLLPRI) wakes within 100 ms of each stall's
-# first report, the report time being the module's own timestamp of it
+# (nfwctl watch, poll(2) for POLLPRI) wakes within 100 ms (times NFW_SLOW)
+# of each stall's first report, the report time being the module's own timestamp of it
 # (first_report_ns in `recent`, the event's time_ns); every stuck task
 # gets a backoff, a stall and an end event, in that order; a netlink
 # listener (busybox uevent) sees the KOBJ_CHANGE uevents on
@@ -14,7 +14,11 @@
 nfw_require_cmd nfwctl
 D=$NFW_SYS
 WORKERS=8
-MAX_WAKE_US=100000
+# The wake-up is the guest's scheduling, slower on a slower kernel (the debug
+# kernel beside another guest: 104 ms once). Without the wake-up for a report
+# the poller would wait for the next event's; after the last report, that is
+# the first end event, seconds later.
+MAX_WAKE_US=$(nfw_slow 100000)
 
 # The listener: one line of the interesting variables per uevent.
 uevent sh -c 'env | grep -E "^(ACTION|DEVPATH|SUBSYSTEM|NOFAIL_[A-Z]*|PID|COMM|GFP|ORDER|MS)=" |
