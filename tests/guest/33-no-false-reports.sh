@@ -9,6 +9,12 @@
 # kernel build and two other guests beside), which a 2 s threshold rightly
 # reports. A tracking entry left behind by a finished allocation still
 # ages past 10 s during the run and fails the test.
+#
+# Even at 10 s, a loaded host can make an allocation honestly that slow (7.3
+# beside the debug lane of a matrix run: a fork's page-table page and the
+# hog's mlock fault each 12 s in the slow path, their first reclaim round
+# after 12 s). A report is false unless the stack it prints shows its task
+# in the page allocator's slow path; an honest one is logged, not failed.
 # nfw-qemu: --mem 512 --xfs 400
 # nfw-timeout: 300
 . "$(dirname "$0")/lib.sh"
@@ -34,8 +40,23 @@ tracked=$(nfw_stat tracked)
 longest=$(nfw_stat longest_stall_ms)
 nfw_log "slow-path allocations seen: $tracked; $(cat /sys/kernel/nofail_watchdog/histogram | tail -n +2 | wc -l) histogram buckets"
 [ "$tracked" -gt 0 ] || nfw_fail "no allocation went through the slow path: the test did not create pressure"
-nfw_dmesg_grep "nofail_watchdog: INFO" && { nfw_dmesg_new | grep nofail_watchdog; nfw_fail "false stall report"; }
-[ "$(nfw_stat stalls_detected)" -eq 0 ] || nfw_fail "stalls_detected=$(nfw_stat stalls_detected)"
+# Each report, OK (its stack is in the slow path) or BAD (it is not, or
+# there is none), with the task it names.
+nfw_dmesg_new | awk '
+/nofail_watchdog: INFO: task / { if (r != "") print "BAD", r; r = $0; sub(/.*INFO: task /, "", r); sub(/ stuck.*/, "", r); next }
+r != "" && /__alloc_pages_slowpath/ { print "OK", r; r = "" }
+r != "" && /<\/TASK>/ { print "BAD", r; r = "" }
+END { if (r != "") print "BAD", r }' >/tmp/reports
+if grep -q "^BAD" /tmp/reports; then
+	nfw_dmesg_new | grep nofail_watchdog
+	nfw_fail "false stall report: $(grep '^BAD' /tmp/reports | tr '\n' ' ')"
+fi
+if [ -s /tmp/reports ]; then
+	nfw_dmesg_new | grep "nofail_watchdog: INFO"
+	nfw_log "honest reports (the task in the slow path, the host loaded): $(tr '\n' ' ' </tmp/reports)"
+else
+	[ "$(nfw_stat stalls_detected)" -eq 0 ] || nfw_fail "stalls_detected=$(nfw_stat stalls_detected) with no report"
+fi
 rm -f /mnt/xfs/fill /mnt/xfs/f2
 nfw_rmmod nofail_watchdog
-nfw_pass "$tracked slow-path allocations, the longest $longest ms, no report"
+nfw_pass "$tracked slow-path allocations, the longest $longest ms, $(grep -c '^OK' /tmp/reports) reports, none false"
