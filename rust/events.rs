@@ -18,8 +18,9 @@
 //! Uevents are held back while memory is exhausted: while some stall in the
 //! allocator has had `out_of_memory()` called for it
 //! ([`ev::holds_uevents`]), and until [`ev::VERDICT_HOLD_NS`] after the
-//! latest such call ([`ev::verdict_holds`]: after a kill, the stalled tasks
-//! may eat what it freed and stall again before their next verdict). A
+//! kernel's latest global `out_of_memory()` call for any task
+//! ([`ev::verdict_holds`]: after a kill, the stalled tasks may eat what it
+//! freed and stall again before their next verdict). A
 //! `GFP_KERNEL` allocation then would get the same verdict, and with
 //! `__GFP_FS` the kernel's OOM killer would act for the module's
 //! announcement, before `oom_after_ms` or with `oom_after_ms=0`. The
@@ -328,7 +329,7 @@ impl Emitter {
 }
 
 /// Whether memory is exhausted, as the kernel judged it for a stall still
-/// in the allocator ([`ev::holds_uevents`]) or for any stall less than
+/// in the allocator ([`ev::holds_uevents`]), or for any task less than
 /// [`ev::VERDICT_HOLD_NS`] ago ([`ev::verdict_holds`]).
 fn exhausted() -> bool {
     ev::verdict_holds(crate::sys::now_ns(), crate::oom::last_verdict())

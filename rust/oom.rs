@@ -48,9 +48,9 @@ pub(crate) fn last_kill() -> Option<u64> {
     }
 }
 
-/// Time of the kernel's latest `out_of_memory()` call for a stall in the
-/// scope, a global (not memcg) one (0 = none): its verdict that memory is
-/// exhausted, which holds uevents back for a while
+/// Time of the kernel's latest global (not memcg, not sysrq)
+/// `out_of_memory()` call, for any task (0 = none): its verdict that
+/// memory is exhausted, which holds uevents back for a while
 /// (`logic::events::verdict_holds`).
 static LAST_VERDICT_NS: AtomicU64 = AtomicU64::new(0);
 
@@ -233,15 +233,15 @@ impl KretprobeHandler for OutOfMemory {
         if !config::enabled() || UNLOADING.load(Ordering::Relaxed) {
             return None;
         }
-        let own = Own::current()?;
         let orig = compat::oom_control_arg(regs)?;
-        let round = own.oom_call();
-        STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
-        let kind = round.kind?;
         let now = sys::now_ns();
         if !orig.is_memcg() && orig.order() >= 0 {
             LAST_VERDICT_NS.store(now.max(1), Ordering::Relaxed);
         }
+        let own = Own::current()?;
+        let round = own.oom_call();
+        STATS.oom_calls.fetch_add(1, Ordering::Relaxed);
+        let kind = round.kind?;
         // A memcg OOM, sysrq's (order -1) or a `__GFP_FS` one: the kernel
         // acts on them itself.
         if orig.is_memcg() || orig.order() < 0 || !applies(kind, orig.gfp_mask()) {

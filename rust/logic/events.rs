@@ -215,12 +215,12 @@ pub fn backoff_check_at(p: &Policy, now: u64, start: u64) -> Option<u64> {
 }
 
 /// How long uevents stay held back after the kernel last called
-/// `out_of_memory()` for a stall in the scope (ns): see [`verdict_holds`].
-pub const VERDICT_HOLD_NS: u64 = 5_000_000_000;
+/// `out_of_memory()` (ns): see [`verdict_holds`].
+pub const VERDICT_HOLD_NS: u64 = 10_000_000_000;
 
-/// Whether the kernel's latest verdict that memory is exhausted, an
-/// `out_of_memory()` call for a stall in the scope at `last` (`None`:
-/// none yet), still holds uevents back at `now`.
+/// Whether the kernel's latest verdict that memory is exhausted, a global
+/// `out_of_memory()` call for any task at `last` (`None`: none yet), still
+/// holds uevents back at `now`.
 ///
 /// [`holds_uevents`] alone ends the hold with the stall that the verdict
 /// was for. But a kill ends every stall at once, and when the stalled
@@ -228,11 +228,14 @@ pub const VERDICT_HOLD_NS: u64 = 5_000_000_000;
 /// stall again at once, with no verdict for the new stalls until their
 /// reclaim has failed again: in that gap a uevent's allocation meets
 /// exhausted memory first and the kernel's OOM killer acts for it (seen on
-/// the debug kernel: four kills for the uevent work, 1.7-4.4 s after a
-/// triggered kill). While memory stays exhausted the stalls' verdicts keep
-/// coming (a stall without `__GFP_FS` gets one every
-/// `MAX_RECLAIM_RETRIES` fruitless rounds), so the hold ends only
-/// [`VERDICT_HOLD_NS`] after the last one: once memory has stayed back.
+/// the debug kernel: four kills for the uevent work 1.7-4.4 s after a
+/// triggered kill; and in the XFS scenario, where the kernel itself kills
+/// for tasks out of the scope, one 6.8 s after the last of its kills).
+/// While memory stays exhausted, verdicts keep coming (every allocation
+/// that may not fail gets one every `MAX_RECLAIM_RETRIES` fruitless
+/// rounds), so the hold ends only [`VERDICT_HOLD_NS`] after the last one:
+/// once memory has stayed back that long. A time, not a proof: a longer
+/// gap between verdicts can still let a uevent meet exhausted memory.
 pub fn verdict_holds(now: u64, last: Option<u64>) -> bool {
     last.is_some_and(|t| stall::elapsed(now, t) < VERDICT_HOLD_NS)
 }

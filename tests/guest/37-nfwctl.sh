@@ -182,9 +182,9 @@ tail -1 /tmp/watch | grep -qE "^\[ *[0-9]+\.[0-9]{6}\] oom +pid=[0-9]+ comm=nfw_
 	nfw_fail "last line is not the oom event"
 nfw_dmesg_wait "nofail_watchdog: triggered OOM kill for task nfw_stall/" 10 || nfw_fail "no 'triggered OOM kill' line"
 [ "$(( $(nfw_stat oom_kills) - kills0 ))" -eq 1 ] || nfw_fail "oom_kills=$(nfw_stat oom_kills), $kills0 before the squeeze"
-# (Held until 5 s after the kernel's last out_of_memory() call for a stall:
+# (Held until 10 s after the kernel's last out_of_memory() call:
 # VERDICT_HOLD_NS in rust/logic/events.rs.)
-wait_for 'grep -q "NOFAIL_EVENT=oom " /tmp/ue' "$(nfw_slow 15)" 0.2 || nfw_fail "no oom uevent: $(cat /tmp/ue)"
+wait_for 'grep -q "NOFAIL_EVENT=oom " /tmp/ue' "$(($(nfw_slow 10) + 10))" 0.2 || nfw_fail "no oom uevent: $(cat /tmp/ue)"
 kill $listener
 # shellcheck disable=SC2086
 kill $spare $decoys 2>/dev/null

@@ -76,9 +76,9 @@ echo >$T/trace
 echo 1 >$T/tracing_on
 
 # The hold after the kernel's latest verdict (VERDICT_HOLD_NS in
-# rust/logic/events.rs): no uevent is sent within it after a stall's
-# out_of_memory() call.
-VERDICT_HOLD_NS=5000000000
+# rust/logic/events.rs): no uevent is sent within it after an
+# out_of_memory() call (checked here for the calls in stalls).
+VERDICT_HOLD_NS=10000000000
 # Reads recent (no header), the events file and a trace; prints
 # W pid from to: a window in which memory was exhausted (a reported
 #   stall's first out_of_memory() call to its end);
