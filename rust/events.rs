@@ -17,7 +17,9 @@
 //!
 //! Uevents are held back while memory is exhausted: while some stall in the
 //! allocator has had `out_of_memory()` called for it
-//! ([`ev::holds_uevents`]), and until [`ev::VERDICT_HOLD_NS`] after the
+//! ([`ev::holds_uevents`]; or, in the [`ev::PRESSURE_NS`] after any
+//! task's, while some stall in the scope is in the allocator), and until
+//! [`ev::VERDICT_HOLD_NS`] after the
 //! kernel's latest global `out_of_memory()` call for any task
 //! ([`ev::verdict_holds`]: after a kill, the stalled tasks may eat what it
 //! freed and stall again before their next verdict). A
@@ -329,11 +331,14 @@ impl Emitter {
 }
 
 /// Whether memory is exhausted, as the kernel judged it for a stall still
-/// in the allocator ([`ev::holds_uevents`]), or for any task less than
-/// [`ev::VERDICT_HOLD_NS`] ago ([`ev::verdict_holds`]).
+/// in the allocator or for any task in the last [`ev::PRESSURE_NS`] while a
+/// stall is in the allocator ([`ev::holds_uevents`]), or for any task less
+/// than [`ev::VERDICT_HOLD_NS`] ago ([`ev::verdict_holds`]).
 fn exhausted() -> bool {
-    ev::verdict_holds(crate::sys::now_ns(), crate::oom::last_verdict())
-        || track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls))
+    let (now, last) = (crate::sys::now_ns(), crate::oom::last_verdict());
+    let pressure = ev::under_pressure(now, last);
+    ev::verdict_holds(now, last)
+        || track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls, pressure))
 }
 
 /// The uevent work: announces the events recorded since it last ran.

@@ -240,9 +240,29 @@ pub fn verdict_holds(now: u64, last: Option<u64>) -> bool {
     last.is_some_and(|t| stall::elapsed(now, t) < VERDICT_HOLD_NS)
 }
 
+/// How long after the kernel's latest verdict (see [`verdict_holds`]) a
+/// stall in the allocator holds uevents back without a verdict of its own
+/// (ns): see [`holds_uevents`].
+pub const PRESSURE_NS: u64 = 60_000_000_000;
+// It extends the hold after a verdict, so it is the longer of the two.
+const _: () = assert!(PRESSURE_NS > VERDICT_HOLD_NS);
+
+/// Whether the kernel found memory exhausted less than [`PRESSURE_NS`]
+/// before `now` (`last` as in [`verdict_holds`]).
+pub fn under_pressure(now: u64, last: Option<u64>) -> bool {
+    last.is_some_and(|t| stall::elapsed(now, t) < PRESSURE_NS)
+}
+
 /// Whether a stall shows memory exhausted, so that uevents are held back:
 /// it is in the scope, in the allocator now, and the kernel has called
-/// `out_of_memory()` for it (`oom_calls`).
+/// `out_of_memory()` for it (`oom_calls`), or for any task in the last
+/// [`PRESSURE_NS`] (`pressure`, [`under_pressure`]).
+///
+/// The second case: memory found exhausted may stay short with reclaim
+/// crawling on what it finds, so that verdicts come far apart (16 s in
+/// the debug kernel's XFS scenario, where the uevent work's own allocation
+/// got the next one and the kernel killed for it). A stall in the
+/// allocator then shows that memory is still short.
 ///
 /// A uevent allocates (`GFP_KERNEL`, in a kworker). While the kernel's own
 /// allocator has found reclaim futile for a no-fail allocation, that
@@ -252,6 +272,6 @@ pub fn verdict_holds(now: u64, last: Option<u64>) -> bool {
 /// `out_of_memory()` only where its rules let it kill (not for a lowmem or
 /// costly-order request), so a stall that never got there (a `ZONE_DMA`
 /// stall, one that crawls on what reclaim finds) holds nothing back.
-pub fn holds_uevents(in_scope: bool, in_allocator: bool, oom_calls: u32) -> bool {
-    in_scope && in_allocator && oom_calls > 0
+pub fn holds_uevents(in_scope: bool, in_allocator: bool, oom_calls: u32, pressure: bool) -> bool {
+    in_scope && in_allocator && (oom_calls > 0 || pressure)
 }

@@ -2,9 +2,9 @@
 //! schedule and the text of the `events` file and of a uevent.
 
 use nfw_logic_tests::logic::events::{
-    self, backoff_check_at, holds_uevents, uevent_allowed, verdict_holds, Event, EventKind,
-    RateLimit, BACKOFF_POLL_FOR_NS, BACKOFF_POLL_NS, UEVENT_BURST, UEVENT_REFILL_NS,
-    VERDICT_HOLD_NS,
+    self, backoff_check_at, holds_uevents, uevent_allowed, under_pressure, verdict_holds, Event,
+    EventKind, RateLimit, BACKOFF_POLL_FOR_NS, BACKOFF_POLL_NS, PRESSURE_NS, UEVENT_BURST,
+    UEVENT_REFILL_NS, VERDICT_HOLD_NS,
 };
 use nfw_logic_tests::logic::gfp;
 use nfw_logic_tests::logic::stall::{Backoff, Policy};
@@ -219,15 +219,30 @@ fn env_fits_the_module_buffer() {
 
 #[test]
 fn uevents_held_only_where_the_kernel_called_out_of_memory() {
-    // In the allocator, in scope, out_of_memory() called: held.
-    assert!(holds_uevents(true, true, 1));
-    assert!(holds_uevents(true, true, u32::MAX));
-    // Never called out_of_memory() (lowmem, costly order, still reclaiming).
-    assert!(!holds_uevents(true, true, 0));
-    // Between two allocations, or over.
-    assert!(!holds_uevents(true, false, 5));
-    // Not in the scope (not reported, not acted on).
-    assert!(!holds_uevents(false, true, 5));
+    for pressure in [false, true] {
+        // In the allocator, in scope, out_of_memory() called: held.
+        assert!(holds_uevents(true, true, 1, pressure));
+        assert!(holds_uevents(true, true, u32::MAX, pressure));
+        // Between two allocations, or over.
+        assert!(!holds_uevents(true, false, 5, pressure));
+        // Not in the scope (not reported, not acted on).
+        assert!(!holds_uevents(false, true, 5, pressure));
+    }
+    // Never called out_of_memory() (lowmem, costly order, still
+    // reclaiming): held only if memory was found exhausted lately.
+    assert!(!holds_uevents(true, true, 0, false));
+    assert!(holds_uevents(true, true, 0, true));
+    assert!(!holds_uevents(true, false, 0, true));
+}
+
+#[test]
+fn pressure_lasts_a_while_after_the_last_verdict() {
+    let t = 100_000 * MS;
+    assert!(!under_pressure(t, None));
+    assert!(under_pressure(t, Some(t)));
+    assert!(under_pressure(t + PRESSURE_NS - 1, Some(t)));
+    assert!(!under_pressure(t + PRESSURE_NS, Some(t)));
+    assert!(under_pressure(t, Some(t + MS)));
 }
 
 #[test]
