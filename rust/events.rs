@@ -15,15 +15,19 @@
 //! `pfmemalloc` skb could be dropped on its way to a listener while counted
 //! as sent). A uevent the kernel refuses is counted in `uevents_failed`.
 //!
-//! Uevents are held back while memory is exhausted: while some stall in the
-//! allocator has had `out_of_memory()` called for it
-//! ([`ev::holds_uevents`]; or, in the [`ev::PRESSURE_NS`] after any
-//! task's, while some stall in the scope is in the allocator), and until
-//! [`ev::VERDICT_HOLD_NS`] after the
-//! kernel's latest global `out_of_memory()` call for any task
-//! ([`ev::verdict_holds`]: after a kill, the stalled tasks may eat what it
-//! freed and stall again before their next verdict). A
-//! `GFP_KERNEL` allocation then would get the same verdict, and with
+//! Uevents are held back while memory is exhausted, as the kernel's own
+//! verdicts (its global `out_of_memory()` calls) show it
+//! ([`ev::holds_uevents`], [`ev::verdict_holds`]):
+//!
+//! - while a stall in the scope that had a verdict is in the allocator;
+//! - for [`ev::PRESSURE_NS`] after any task's verdict, while any stall in
+//!   the scope is in the allocator (memory found exhausted stays short
+//!   while reclaim crawls and verdicts come far apart);
+//! - until [`ev::VERDICT_HOLD_NS`] after any task's verdict (after a kill,
+//!   the stalled tasks may eat what it freed and be stuck again before
+//!   their next verdict).
+//!
+//! A `GFP_KERNEL` allocation then would meet exhausted memory, and with
 //! `__GFP_FS` the kernel's OOM killer would act for the module's
 //! announcement, before `oom_after_ms` or with `oom_after_ms=0`. The
 //! watchdog queues the work only when memory is no longer exhausted, and
