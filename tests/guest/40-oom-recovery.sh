@@ -42,8 +42,17 @@ wait_for "[ ! -d /proc/$hog ] || grep -q '^State:.*Z' /proc/$hog/status 2>/dev/n
 nfw_wait_settled
 awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
 	print v["pid"], v["start_ns"], v["end_ns"] }' /tmp/rec >/tmp/truth
-awk 'NR > 1 && $2 ~ /^nfw_stall\// { print $1, $6, $8 }' $NFW_SYS/recent >/tmp/stalls
-[ "$(wc -l </tmp/stalls)" -eq 2 ] || { cat $NFW_SYS/recent; nfw_fail "expected 2 stalls in recent"; }
+# The kill ends each worker's last stall. A worker can have had earlier
+# stalls that ended by themselves, when a reclaim round made progress before
+# memory ran out for good (7.3 beside the debug lane: two ~1 s stalls per
+# worker, then the one the kill ended): logged, not judged.
+awk 'NR > 1 && $2 ~ /^nfw_stall\// {
+	if (!($1 in e) || $8 > e[$1]) { s[$1] = $6; e[$1] = $8 }
+	n++ }
+	END { for (p in e) print p, s[p], e[p] > "/tmp/stalls"; print n }' $NFW_SYS/recent >/tmp/nstalls
+[ "$(wc -l </tmp/stalls)" -eq 2 ] || { cat $NFW_SYS/recent; nfw_fail "expected stalls of 2 workers in recent"; }
+[ "$(cat /tmp/nstalls)" -eq 2 ] ||
+	nfw_log "$(($(cat /tmp/nstalls) - 2)) earlier stalls ended before the last ones (reclaim made progress)"
 while read -r pid mstart mend; do
 	tstart=$(awk -v p="$pid" -v m="$mstart" '$1 == p && $2 <= m && m <= $3 { print $2 }' /tmp/truth | head -1)
 	[ -n "$tstart" ] || nfw_fail "no ground truth for the stall of $pid"
