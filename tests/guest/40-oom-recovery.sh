@@ -44,7 +44,7 @@ awk '/^pid=/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] 
 	print v["pid"], v["start_ns"], v["end_ns"] }' /tmp/rec >/tmp/truth
 # The kill ends each worker's last stall. A worker can have had earlier
 # stalls that ended by themselves, when a reclaim round made progress before
-# memory ran out for good (7.3 beside the debug lane: two ~1 s stalls per
+# memory ran out for good (7.3 beside the debug lane: one or two ~1 s stalls per
 # worker, then the one the kill ended): logged, not judged.
 awk 'NR > 1 && $2 ~ /^nfw_stall\// {
 	if (!($1 in e) || $8 > e[$1]) { s[$1] = $6; e[$1] = $8 }
