@@ -158,7 +158,7 @@ while :; do
 	wait $watcher
 	rc=$?
 	nfw_stop_hog "$big"
-	wait_for "nfw_dmesg_grep 'Killed process $hog \(nfw-victim\)'" 10 || nfw_fail "the victim was not killed"
+	wait_for "nfw_dmesg_grep 'Killed process $hog \(nfw-victim\)'" "$(nfw_slow 10)" || nfw_fail "the victim was not killed"
 	# ... in the worker's call the module triggered (shown
 	# GFP_KERNEL|__GFP_NOFAIL, its own mask being GFP_NOFS|__GFP_NOFAIL),
 	# not by the kernel's own OOM killer for another allocation.
@@ -169,7 +169,12 @@ while :; do
 	# shellcheck disable=SC2086
 	kill $decoys 2>/dev/null
 	decoys=""
+	# A stall never reported lingers until the watchdog's next look, which
+	# stall_warn_ms schedules (600 s now): put the knob back while the
+	# stalls close, as after the loop.
+	nfwctl set stall_warn_ms "$warn" >/dev/null || nfw_fail "set stall_warn_ms back"
 	nfw_wait_settled
+	nfwctl set stall_warn_ms 600000 >/dev/null || nfw_fail "set stall_warn_ms"
 	victim_and_watcher
 done
 cat /tmp/watch

@@ -174,7 +174,7 @@ nfw_insmod() {
 # nfw_rmmod NAME: unload a module and check it is gone.
 nfw_rmmod() {
 	rmmod "$1" || nfw_fail "rmmod $1 failed"
-	wait_for "! nfw_module_loaded $1" 10 || nfw_fail "$1 still in /sys/module after rmmod"
+	wait_for "! nfw_module_loaded $1" "$(nfw_slow 10)" || nfw_fail "$1 still in /sys/module after rmmod"
 }
 
 # --- misc --------------------------------------------------------------------
@@ -220,7 +220,7 @@ nfw_knob() {
 # open for a second after its task's last slow allocation, in case the task
 # comes back: see rust/track.rs).
 nfw_wait_settled() {
-	wait_for '[ "$(nfw_stat slots_in_use)" -eq 0 ]' 15 0.2 ||
+	wait_for '[ "$(nfw_stat slots_in_use)" -eq 0 ]' "$(nfw_slow 15)" 0.2 ||
 		nfw_fail "stalls still open: $(cat "$NFW_SYS/stats")"
 }
 
@@ -231,7 +231,7 @@ nfw_start_hog() {
 	_hog_out=$(mktemp /tmp/nfw-hog.XXXXXX)
 	nfw-hog "$@" >"$_hog_out" 2>&1 &
 	NFW_HOG_PID=$!
-	wait_for "grep -q 'nfw-hog: ready' $_hog_out" 60 0.2 ||
+	wait_for "grep -q 'nfw-hog: ready' $_hog_out" "$(nfw_slow 60)" 0.2 ||
 		nfw_fail "nfw-hog did not get ready: $(cat "$_hog_out")"
 	nfw_log "$(cat "$_hog_out")"
 }
