@@ -77,15 +77,30 @@ nfw_wait_settled
 # Most of RAM locked by a big hog; the workers eat the rest.
 nfw_start_hog --leave-mb 160 --name nfw-big
 big=$NFW_HOG_PID
-nfw_dmesg_mark
-echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER window_ms=$(nfw_slow 60000)" >$G/run ||
-	nfw_fail "B: the generator run failed"
-nfw_stallgen_records | tail -1 >/tmp/recB
-cat /tmp/recB
-nfw_dmesg_new >/tmp/dB
-grep -q "stopped_by=stall" /tmp/recB || { cat /tmp/dB; nfw_fail "B: the normal-zone stall did not end by itself"; }
-victim=$(grep -m1 -o "Killed process [0-9]* ([^)]*)" /tmp/dB)
-[ -n "$victim" ] || { cat /tmp/dB; nfw_fail "B: no kill for a normal-zone stall"; }
+# The premise: the stall needs a kill. One that ended by itself before the
+# kernel called out_of_memory() (reclaim found pages: debug beside a matrix
+# lane, its longest allocation 598 ms) did not establish it: B runs again,
+# at most B_RUNS times. An out_of_memory() call with no kill fails at once.
+B_RUNS=3
+b_run=0
+while :; do
+	b_run=$((b_run + 1))
+	nfw_dmesg_mark
+	echo "workers=2 mode=page until=stall stall_ms=$OOM_AFTER window_ms=$(nfw_slow 60000)" >$G/run ||
+		nfw_fail "B: the generator run failed"
+	nfw_stallgen_records | tail -1 >/tmp/recB
+	cat /tmp/recB
+	nfw_dmesg_new >/tmp/dB
+	grep -q "stopped_by=stall" /tmp/recB || { cat /tmp/dB; nfw_fail "B: the normal-zone stall did not end by itself"; }
+	victim=$(grep -m1 -o "Killed process [0-9]* ([^)]*)" /tmp/dB)
+	[ -n "$victim" ] && break
+	if [ "$(nfw_stat oom_calls)" -gt 0 ] || [ $b_run -ge $B_RUNS ]; then
+		cat /tmp/dB
+		nfw_fail "B: no kill for a normal-zone stall (run $b_run of $B_RUNS, oom_calls=$(nfw_stat oom_calls))"
+	fi
+	nfw_log "B: run $b_run: the stall ended by itself, no out_of_memory() call (premise not established); again"
+	nfw_wait_settled
+done
 [ "$(nfw_stat oom_calls)" -gt 0 ] || nfw_fail "B: no out_of_memory() call seen"
 [ "$(nfw_stat oom_kills)" -ge 1 ] || nfw_fail "B: oom_kills=$(nfw_stat oom_kills)"
 nfw_log "B: normal-zone stall: $victim; oom_calls=$(nfw_stat oom_calls) oom_triggers=$(nfw_stat oom_triggers) oom_kills=$(nfw_stat oom_kills)"
