@@ -68,25 +68,38 @@ for scope in nofail nofs all; do
 	fi
 	# shellcheck disable=SC2086
 	wait_for "all_in_slowpath $tasks" "$(nfw_slow 20)" 0.1 || nfw_fail "$scope: the tasks are not stuck"
-	# Wait for a back-off sleep to end (the first one, normally): the task
-	# that slept starts its next 10 s sleep in its next reclaim round, after
-	# `prev`, the time of the last poll that had not seen the count change.
-	prev=$(uptime_ms)
-	last=$(nfw_stat backoff_sleeps)
-	wait_for 't=$(uptime_ms); c=$(nfw_stat backoff_sleeps); [ "$c" -gt "$last" ] || { last=$c; prev=$t; false; }' \
-		"$(nfw_slow 30)" 0.05 || nfw_fail "$scope: no back-off sleep: $(cat $NFW_SYS/stats)"
-	# shellcheck disable=SC2086
-	wait_for "all_asleep $tasks" "$(nfw_slow 5)" 0.02 ||
-		{ cat $NFW_SYS/stalls; nfw_fail "$scope: not every stuck task sleeps in back-off"; }
-	cat $NFW_SYS/stalls
-	n=$(awk 'NR > 1' $NFW_SYS/stalls | wc -l)
-	[ "$n" -ge $(echo $tasks | wc -w) ] || nfw_fail "$scope: only $n stuck tasks tracked"
-	if [ $scope = all ]; then
-		awk '$2 ~ /^nfw_stall\// && $4 == 0' $NFW_SYS/stalls | grep -q . ||
-			nfw_fail "all: the __GFP_FS workers are not tracked"
-		awk -v p="$writer" '$1 == p && $4 == 1' $NFW_SYS/stalls | grep -q . ||
-			nfw_fail "all: the GFP_NOFS writer is not tracked"
-	fi
+	# The premise: rmmod starts in the first half of the sleep that began
+	# last. A slow guest can spend a whole sleep in the looks below (debug
+	# under single-threaded TCG beside a matrix lane: 10.6 s from `prev` to
+	# rmmod); then they are made again for the next sleep, at most 3 times.
+	try=0
+	while :; do
+		try=$((try + 1))
+		# Wait for a back-off sleep to end (the first one, normally): the
+		# task that slept starts its next 10 s sleep in its next reclaim
+		# round, after `prev`, the time of the last poll that had not seen
+		# the count change.
+		prev=$(uptime_ms)
+		last=$(nfw_stat backoff_sleeps)
+		wait_for 't=$(uptime_ms); c=$(nfw_stat backoff_sleeps); [ "$c" -gt "$last" ] || { last=$c; prev=$t; false; }' \
+			"$(nfw_slow 30)" 0.05 || nfw_fail "$scope: no back-off sleep: $(cat $NFW_SYS/stats)"
+		# shellcheck disable=SC2086
+		wait_for "all_asleep $tasks" "$(nfw_slow 5)" 0.02 ||
+			{ cat $NFW_SYS/stalls; nfw_fail "$scope: not every stuck task sleeps in back-off"; }
+		cat $NFW_SYS/stalls
+		n=$(awk 'NR > 1' $NFW_SYS/stalls | wc -l)
+		[ "$n" -ge $(echo $tasks | wc -w) ] || nfw_fail "$scope: only $n stuck tasks tracked"
+		if [ $scope = all ]; then
+			awk '$2 ~ /^nfw_stall\// && $4 == 0' $NFW_SYS/stalls | grep -q . ||
+				nfw_fail "all: the __GFP_FS workers are not tracked"
+			awk -v p="$writer" '$1 == p && $4 == 1' $NFW_SYS/stalls | grep -q . ||
+				nfw_fail "all: the GFP_NOFS writer is not tracked"
+		fi
+		spent=$(($(uptime_ms) - prev))
+		[ $((spent * 2)) -lt $SLEEP_MS ] && break
+		[ $try -lt 3 ] || nfw_fail "$scope: $spent ms from the latest sleep's start to rmmod in each of 3 tries: rmmod never started in the first half of a sleep"
+		nfw_log "$scope: try $try: $spent ms of the latest $SLEEP_MS ms sleep gone before rmmod; again, for the next sleep"
+	done
 	a0=$(allocations)
 	nfw_dmesg_mark
 	t0=$(uptime_ms)
