@@ -193,8 +193,6 @@ fs_phase() {
 	# a hog larger than MemAvailable would leave nothing for the shell's
 	# own forks, with every task protected ("System is deadlocked on
 	# memory").
-	_hog_mb=$(awk -v l="$FS_LEAVE_MB" -v h="$FS_HOG_MB" \
-		'/^MemAvailable:/ { a = int($2 / 1024) - l; print (a < h ? a : h) }' /proc/meminfo)
 	# -999, not -1000: the last choice, not unkillable. With every worker
 	# and spare killed by the kernel's own OOM killer (their page faults
 	# and forks have __GFP_FS), the next such allocation of nfw-fsload,
@@ -202,7 +200,31 @@ fs_phase() {
 	# is deadlocked on memory": 7.3, btrfs, 16 workers and both spares
 	# killed within 2 s of the load's start). Now the hog dies instead,
 	# as a real service would, and the phase says so (OOM kills).
-	nfw_start_hog --mb "$_hog_mb" --oom-score-adj -999 --name nfw-hog
+	# MemAvailable is an estimate: a hog of nearly all of it can fault the
+	# kernel into the OOM killer while it locks its memory (7.3, the
+	# baseline: both spares killed, then the hog). Such a squeeze
+	# overshot before the load began, so the hog starts again 16 MiB
+	# smaller, for this and the later phases of the boot (at most 3
+	# times; hog_restarts in the results), with fresh spares.
+	_hog_restarts=0
+	while :; do
+		_hog_mb=$(awk -v l="$FS_LEAVE_MB" -v h="$FS_HOG_MB" \
+			'/^MemAvailable:/ { a = int($2 / 1024) - l; print (a < h ? a : h) }' /proc/meminfo)
+		nfw_try_start_hog --mb "$_hog_mb" --oom-score-adj -999 --name nfw-hog && break
+		[ $_hog_restarts -lt 3 ] ||
+			nfw_fail "$_name: nfw-hog (${_hog_mb} MiB) did not get ready in $((_hog_restarts + 1)) starts: $NFW_HOG_OUT"
+		_hog_restarts=$((_hog_restarts + 1))
+		nfw_log "$_name: nfw-hog (${_hog_mb} MiB) did not get ready ($NFW_HOG_OUT); again, 16 MiB smaller"
+		FS_HOG_MB=$((_hog_mb - 16))
+		nfw_stop_hog "$_spare1"
+		nfw_stop_hog "$_spare2"
+		nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
+		_spare1=$NFW_HOG_PID
+		nfw_start_hog --mb 2 --oom-score-adj 1000 --name nfw-spare
+		_spare2=$NFW_HOG_PID
+		# The phase's kernel log (its OOM kills) begins with the load.
+		nfw_dmesg_mark
+	done
 	_hog=$NFW_HOG_PID
 	_mem="$(grep -E '^(MemFree|MemAvailable):' /proc/meminfo | tr -s ' ' | tr '\n' ' ')"
 	fs_now_cs
@@ -256,6 +278,7 @@ fs_phase() {
 		echo "knobs=$_knobs"
 		echo "load_s=$_load_s"
 		echo "hog_mb=$_hog_mb"
+		echo "hog_restarts=$_hog_restarts"
 		echo "mem_after_hog=$_mem"
 		echo "load_finished=$_done"
 		echo "load_rc=$_load_rc"

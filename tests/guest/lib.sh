@@ -227,13 +227,35 @@ nfw_wait_settled() {
 # nfw_start_hog HOG-ARGS...: start nfw-hog in the background, wait until its
 # memory is locked; sets NFW_HOG_PID.
 nfw_start_hog() {
+	nfw_try_start_hog "$@" || nfw_fail "nfw-hog did not get ready: $NFW_HOG_OUT"
+}
+
+# nfw_try_start_hog HOG-ARGS...: as nfw_start_hog, but returns 1 when the hog
+# exits before it is ready (an OOM kill while it locks its memory, an error),
+# with its output in NFW_HOG_OUT; sets NFW_HOG_PID either way.
+nfw_try_start_hog() {
 	nfw_require_cmd nfw-hog
 	_hog_out=$(mktemp /tmp/nfw-hog.XXXXXX)
 	nfw-hog "$@" >"$_hog_out" 2>&1 &
 	NFW_HOG_PID=$!
-	wait_for "grep -q 'nfw-hog: ready' $_hog_out" "$(nfw_slow 60)" 0.2 ||
-		nfw_fail "nfw-hog did not get ready: $(cat "$_hog_out")"
-	nfw_log "$(cat "$_hog_out")"
+	# Gone: reaped, or a zombie (state Z; kill -0 still finds a zombie).
+	wait_for "grep -q 'nfw-hog: ready' $_hog_out || ! _nfw_alive $NFW_HOG_PID" "$(nfw_slow 60)" 0.2
+	NFW_HOG_OUT=$(cat "$_hog_out")
+	rm -f "$_hog_out"
+	case $NFW_HOG_OUT in
+	*"nfw-hog: ready"*) nfw_log "$NFW_HOG_OUT" ;;
+	*)
+		_nfw_alive "$NFW_HOG_PID" || NFW_HOG_OUT="${NFW_HOG_OUT:+$NFW_HOG_OUT; }exited before it was ready"
+		nfw_stop_hog "$NFW_HOG_PID"
+		return 1
+		;;
+	esac
+}
+
+# _nfw_alive PID: PID exists and is not a zombie.
+_nfw_alive() {
+	read -r _ _ _st _ 2>/dev/null </proc/"$1"/stat || return 1
+	[ "$_st" != Z ]
 }
 
 # nfw_in_slowpath PID: task PID is in the page allocator slow path (under

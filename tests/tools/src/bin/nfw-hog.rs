@@ -64,6 +64,19 @@ fn main() {
         .and_then(|m| m.checked_mul(1 << 20))
         .unwrap_or_else(|| die(&format!("{mb} MiB is too large")));
 
+    // The adjustment holds from the start, as a service's does (systemd
+    // writes OOMScoreAdjust= before exec), not only once the memory is
+    // locked: a hog that inherited the test shell's -1000 and faulted its
+    // memory in while unkillable left the kernel's OOM killer nothing to
+    // choose once the spares were gone ("System is deadlocked on memory",
+    // 7.3, tests/guest/50-xfs-scenario.sh).
+    if let Some(v) = cfg.oom_score_adj {
+        if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{v}\n")) {
+            die(&format!(
+                "writing {v} to /proc/self/oom_score_adj failed: {e}"
+            ));
+        }
+    }
     raise_memlock_limit();
 
     let map = AnonMap::new(bytes).unwrap_or_else(|e| {
@@ -77,13 +90,6 @@ fn main() {
     // Touch every page (mlock already populated them; this also dirties them).
     map.touch(page_size());
 
-    if let Some(v) = cfg.oom_score_adj {
-        if let Err(e) = std::fs::write("/proc/self/oom_score_adj", format!("{v}\n")) {
-            die(&format!(
-                "writing {v} to /proc/self/oom_score_adj failed: {e}"
-            ));
-        }
-    }
     if let Some(name) = &cfg.name {
         let mut buf = [0u8; 16];
         buf[..name.len()].copy_from_slice(name.as_bytes());
