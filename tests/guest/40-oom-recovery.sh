@@ -29,7 +29,7 @@ grep -q "invoked oom-killer" /tmp/dmesg || nfw_fail "no kernel OOM report"
 # longer on a loaded host than the checks above: it must be gone, or a
 # zombie, within a bound. A matrix run beside the debug lane once found it
 # still there just after the kill.
-wait_for "[ ! -d /proc/$hog ] || grep -q '^State:.*Z' /proc/$hog/status 2>/dev/null" "$(nfw_slow 30)" 0.2 ||
+wait_for "! nfw_alive $hog" "$(nfw_slow 30)" 0.2 ||
 	nfw_fail "hog still alive $(nfw_slow 30) s after the kernel killed it ($(grep State: /proc/$hog/status))"
 # Every stuck task recovered; time from the ground-truth stall start (the
 # generator's allocation call in progress when the module began following

@@ -239,23 +239,23 @@ nfw_try_start_hog() {
 	nfw-hog "$@" >"$_hog_out" 2>&1 &
 	NFW_HOG_PID=$!
 	# Gone: reaped, or a zombie (state Z; kill -0 still finds a zombie).
-	wait_for "grep -q 'nfw-hog: ready' $_hog_out || ! _nfw_alive $NFW_HOG_PID" "$(nfw_slow 60)" 0.2
+	wait_for "grep -q 'nfw-hog: ready' $_hog_out || ! nfw_alive $NFW_HOG_PID" "$(nfw_slow 60)" 0.2
 	NFW_HOG_OUT=$(cat "$_hog_out")
 	rm -f "$_hog_out"
 	case $NFW_HOG_OUT in
 	*"nfw-hog: ready"*) nfw_log "$NFW_HOG_OUT" ;;
 	*)
-		_nfw_alive "$NFW_HOG_PID" || NFW_HOG_OUT="${NFW_HOG_OUT:+$NFW_HOG_OUT; }exited before it was ready"
+		nfw_alive "$NFW_HOG_PID" || NFW_HOG_OUT="${NFW_HOG_OUT:+$NFW_HOG_OUT; }exited before it was ready"
 		nfw_stop_hog "$NFW_HOG_PID"
 		return 1
 		;;
 	esac
 }
 
-# _nfw_alive PID: PID exists and is not a zombie.
-_nfw_alive() {
-	read -r _ _ _st _ 2>/dev/null </proc/"$1"/stat || return 1
-	[ "$_st" != Z ]
+# nfw_alive PID: PID exists and is not a zombie (killed, not yet reaped).
+nfw_alive() {
+	_st=$(sed -n 's/^State:[[:space:]]*\([A-Z]\).*/\1/p' /proc/"$1"/status 2>/dev/null)
+	[ -n "$_st" ] && [ "$_st" != Z ]
 }
 
 # nfw_in_slowpath PID: task PID is in the page allocator slow path (under
