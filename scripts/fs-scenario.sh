@@ -121,6 +121,55 @@ fs_data_set() {
 	[ "$FS_HOG_MB" -gt 64 ] || nfw_fail "only $FS_HOG_MB MiB for the hog"
 }
 
+# The kernel's out_of_memory() calls during a module phase, as a kprobe
+# event (trace_clock mono, the module's own clock): ground truth for whether
+# a stuck task reached the OOM killer late enough in its stall for the
+# module to act (fs_oom_call_ages). Set up before the load (it writes
+# tracefs), read after it.
+FS_TRACE=/sys/kernel/tracing
+_fs_oomtrace_start() {
+	[ -f $FS_TRACE/kprobe_events ] || mount -t tracefs tracefs $FS_TRACE 2>/dev/null
+	[ -f $FS_TRACE/kprobe_events ] || nfw_fail "no tracefs kprobe_events (CONFIG_KPROBE_EVENTS): cannot see out_of_memory() calls"
+	echo 0 >$FS_TRACE/tracing_on
+	[ -d $FS_TRACE/events/nfw_fs ] && echo 0 >$FS_TRACE/events/nfw_fs/enable && echo '-:nfw_fs/oom_call' >>$FS_TRACE/kprobe_events
+	echo mono >$FS_TRACE/trace_clock || nfw_fail "no mono trace clock"
+	echo 'p:nfw_fs/oom_call out_of_memory' >>$FS_TRACE/kprobe_events ||
+		nfw_fail "no kprobe event on out_of_memory: $(cat $FS_TRACE/error_log 2>/dev/null)"
+	echo >$FS_TRACE/trace
+	echo 1 >$FS_TRACE/events/nfw_fs/enable
+	echo 1 >$FS_TRACE/tracing_on
+}
+
+# _fs_oomtrace_stop FILE: the calls, "pid ns" per line, into FILE.
+_fs_oomtrace_stop() {
+	echo 0 >$FS_TRACE/tracing_on
+	echo 0 >$FS_TRACE/events/nfw_fs/enable
+	# (busybox awk reads "035001" as octal: the microseconds lose their
+	# leading zeros first.)
+	awk '{ for (i = 2; i <= NF; i++) if ($i == "oom_call:") break
+		if (i > NF) next
+		p = $1; sub(/.*-/, "", p); ts = $(i - 1); sub(/:$/, "", ts)
+		split(ts, t, "."); sub(/^0+/, "", t[2])
+		printf "%s %.0f\n", p, t[1] * 1000000000 + t[2] * 1000 }' $FS_TRACE/trace >"$1"
+	echo '-:nfw_fs/oom_call' >>$FS_TRACE/kprobe_events
+}
+
+# fs_oom_call_ages RECENT CALLS: of the out_of_memory() calls in CALLS
+# ("pid ns") made by a task during one of its stalls in RECENT (the
+# module's `recent` file) that had no __GFP_FS (the kind the module makes
+# the OOM killer act for), prints how many there were and the latest age
+# of its stall (ms) at which one was made: "N MAX_MS". (`recent` shows
+# the newest stalls that fit in a page: in a phase with more, the oldest
+# are left out, and their calls with them.)
+fs_oom_call_ages() {
+	awk 'FNR == 1 { f++ } f == 1 && FNR > 1 {
+			if ($3 == "other" || $5 ~ /GFP_(TRANSHUGE|HIGHUSER|USER|KERNEL)|__GFP_FS/) next
+			n++; sp[n] = $1; ss[n] = $6; se[n] = $8; next }
+		f == 2 { for (r = 1; r <= n; r++) if (sp[r] == $1 && $2 >= ss[r] && $2 <= se[r]) {
+				c++; a = ($2 - ss[r]) / 1000000; if (a > m) m = a; break } }
+		END { printf "%d %d\n", c, m }' "$1" "$2"
+}
+
 # _fs_heartbeat FILE: every 0.2 s, note the worst gap (centiseconds) in FILE.
 _fs_heartbeat() {
 	exec 3<>/tmp/fs.fifo
@@ -156,6 +205,7 @@ fs_phase() {
 		# shellcheck disable=SC2086
 		nfw_insmod "$NFW_MODULE" $_knobs
 	fi
+	[ "$_knobs" = none ] || _fs_oomtrace_start
 	nfw_dmesg_mark
 	_psi0=$(sed -n 's/^full .*total=\([0-9]*\)$/\1/p' /proc/pressure/memory 2>/dev/null)
 
@@ -313,6 +363,10 @@ fs_phase() {
 		} >>"$_res"
 		cp "$NFW_SYS/histogram" /tmp/$FS_TYPE-$_name.hist
 		cp "$NFW_SYS/recent" /tmp/$FS_TYPE-$_name.recent
+		_fs_oomtrace_stop /tmp/$FS_TYPE-$_name.oomcalls
+		_ages=$(fs_oom_call_ages /tmp/$FS_TYPE-$_name.recent /tmp/$FS_TYPE-$_name.oomcalls)
+		echo "stall_oom_calls=${_ages% *}" >>"$_res"
+		echo "stall_oom_call_max_age_ms=${_ages#* }" >>"$_res"
 		# Function names in the stacks of the module's reports: the
 		# filesystem's call sites and the allocator entry they used.
 		awk '/nofail_watchdog: INFO: task/ { r = 1; next }

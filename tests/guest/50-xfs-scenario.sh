@@ -17,8 +17,8 @@
 #
 # Fails on: any xfs_repair finding or checksum mismatch (any phase), a module
 # phase whose load did not finish in time, allocations still tracked after a
-# module phase, or a tuned-phase stall longer than oom_after_ms + 3 s without
-# the module triggering the OOM killer.  The baseline's outcome is recorded,
+# module phase, or a tuned-phase stall whose task called out_of_memory()
+# after oom_after_ms without the module triggering the OOM killer.  The baseline's outcome is recorded,
 # not judged.  NFW_XFS_LOAD_S (default 60) changes the phase length.
 # nfw-qemu: --mem 512 --xfs 600
 # nfw-timeout: 1200

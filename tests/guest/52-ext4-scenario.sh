@@ -7,8 +7,9 @@
 # Fails on: any check finding or checksum mismatch (any phase), a module
 # phase whose load did not finish in time, allocations still tracked after
 # a module phase, a module phase whose reports name none of the
-# filesystem's functions in their stacks, or a tuned-phase stall longer
-# than oom_after_ms + 3 s without the module triggering the OOM killer. The
+# filesystem's functions in their stacks, or a tuned-phase stall whose task
+# called out_of_memory() after oom_after_ms without the module triggering
+# the OOM killer. The
 # baseline's outcome (whether it livelocks: docs/results/) is recorded, not
 # judged.
 # nfw-qemu: --mem 512 --ext4 600
