@@ -32,6 +32,14 @@
 //! announcement, before `oom_after_ms` or with `oom_after_ms=0`. The
 //! watchdog queues the work only when memory is no longer exhausted, and
 //! the work looks again before each uevent; the `events` file is not held.
+//!
+//! Before the first verdict there is nothing to go by: reclaim may crawl
+//! until the uevent's own allocation is the first to get one (seen on the
+//! debug kernel's btrfs scenario, 1.4 s after the first stall reports).
+//! So before each uevent the work asks the allocator itself
+//! ([`ModuleKobj::memory_for_uevent`]: the same allocation, but one that
+//! fails where it would call `out_of_memory()`). A failure holds uevents
+//! as a verdict does.
 //! What is held longer than the ring keeps is counted in `uevents_dropped`;
 //! each hold in `uevent_holds`.
 //!
@@ -101,6 +109,10 @@ static UEVENTS_DROPPED: AtomicU64 = AtomicU64::new(0);
 static UEVENTS_FAILED: AtomicU64 = AtomicU64::new(0);
 /// Times delivery was held back because memory was exhausted.
 static UEVENT_HOLDS: AtomicU64 = AtomicU64::new(0);
+/// When the uevent work last found that memory could not serve a uevent
+/// without the OOM killer ([`ModuleKobj::memory_for_uevent`]; 0 = never):
+/// held as the kernel's own verdicts are ([`exhausted`]).
+static PROBE_FAILED_NS: AtomicU64 = AtomicU64::new(0);
 /// Per tracking slot: generation + 1 of the occupant whose first back-off
 /// sleep has been announced (watchdog thread only).
 static BACKOFF_SEEN: [AtomicU32; track::CAPACITY] = [const { AtomicU32::new(0) }; track::CAPACITY];
@@ -339,7 +351,11 @@ impl Emitter {
 /// stall is in the allocator ([`ev::holds_uevents`]), or for any task less
 /// than [`ev::VERDICT_HOLD_NS`] ago ([`ev::verdict_holds`]).
 fn exhausted() -> bool {
-    let (now, last) = (crate::sys::now_ns(), crate::oom::last_verdict());
+    let probe = match PROBE_FAILED_NS.load(Ordering::Relaxed) {
+        0 => None,
+        t => Some(t),
+    };
+    let (now, last) = (crate::sys::now_ns(), crate::oom::last_verdict().max(probe));
     let pressure = ev::under_pressure(now, last);
     ev::verdict_holds(now, last)
         || track::any(|s| ev::holds_uevents(s.in_scope, s.in_allocator(), s.oom_calls, pressure))
@@ -368,6 +384,13 @@ impl WorkItem for Uevents {
             if exhausted() {
                 // Memory ran out since the watchdog queued us: it queues
                 // us again once memory is back.
+                break;
+            }
+            if !ModuleKobj::memory_for_uevent() {
+                // The allocator found memory exhausted before the kernel
+                // called `out_of_memory()` for anyone: our allocation would
+                // have been first. A verdict of its own, held as one.
+                PROBE_FAILED_NS.store(crate::sys::now_ns().max(1), Ordering::Relaxed);
                 break;
             }
             seq += 1;

@@ -8,6 +8,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/tracepoint.h>
@@ -98,6 +99,11 @@ const char *nfw_tracepoint_name(struct tracepoint *tp)
 void nfw_tracepoint_sync(void)
 {
 	tracepoint_synchronize_unregister();
+}
+
+void *nfw_kmalloc(size_t size, gfp_t flags)
+{
+	return kmalloc(size, flags);
 }
 
 struct kobject *nfw_module_kobj(struct module *mod)

@@ -62,6 +62,9 @@ void nfw_cond_synchronize_rcu(unsigned long cookie);
 const char *nfw_tracepoint_name(struct tracepoint *tp);
 void nfw_tracepoint_sync(void);
 
+/* kmalloc() is a macro (an allocation-tagging wrapper since 6.10). */
+void *nfw_kmalloc(size_t size, gfp_t flags);
+
 /* &mod->mkobj.kobj: /sys/module/<name>, the kobject uevents are sent on. */
 struct kobject *nfw_module_kobj(struct module *mod);
 /* sysfs_get_dirent(kobj->sd, name): a referenced kernfs node (kernfs_put() it). */

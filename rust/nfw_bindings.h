@@ -12,6 +12,7 @@
 #include <linux/sched.h>
 #include <linux/sched/debug.h>
 #include <linux/shrinker.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
@@ -30,10 +31,13 @@ const gfp_t NFW_GFP_COMP = __GFP_COMP;
 const gfp_t NFW_GFP_ZERO = __GFP_ZERO;
 const gfp_t NFW_GFP_ZEROTAGS = __GFP_ZEROTAGS;
 const gfp_t NFW_GFP_KERNEL = GFP_KERNEL;
+const gfp_t NFW_GFP_NOWARN = __GFP_NOWARN;
 const unsigned long NFW_HZ = HZ;
 const int NFW_PIDTYPE_PID = PIDTYPE_PID;
 const int NFW_TASK_COMM_LEN = TASK_COMM_LEN;
 const unsigned long NFW_SHRINK_STOP = SHRINK_STOP;
+/* What kobject_uevent_env() allocates first, and largest (GFP_KERNEL). */
+const size_t NFW_UEVENT_ENV_SIZE = sizeof(struct kobj_uevent_env);
 
 /*
  * Tracepoint prototypes, read off the register_trace_<name>() functions the

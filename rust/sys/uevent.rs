@@ -34,6 +34,26 @@ impl ModuleKobj {
         Self { kobj }
     }
 
+    /// Whether memory can serve a uevent without the OOM killer: an
+    /// allocation of the size of `kobject_uevent_env()`'s first and largest
+    /// one (its environment buffer), with `GFP_KERNEL` as it does, but with
+    /// `__GFP_RETRY_MAYFAIL`: it reclaims and retries as `GFP_KERNEL` does
+    /// and, where that would call `out_of_memory()`, fails instead (and
+    /// quietly, `__GFP_NOWARN`). The object is freed at once: the slab
+    /// keeps it on this CPU, where the uevent's own allocation, next, finds
+    /// it. Process context; may sleep in reclaim.
+    pub(crate) fn memory_for_uevent() -> bool {
+        let flags = b::NFW_GFP_KERNEL | b::NFW_GFP_RETRY_MAYFAIL | b::NFW_GFP_NOWARN;
+        // SAFETY: a plain allocation in process context (the caller's).
+        let p = unsafe { b::nfw_kmalloc(b::NFW_UEVENT_ENV_SIZE, flags) };
+        if p.is_null() {
+            return false;
+        }
+        // SAFETY: `p` was returned by `kmalloc()` above and is not used again.
+        unsafe { b::kfree(p) };
+        true
+    }
+
     /// Sends a `KOBJ_CHANGE` uevent with the environment in `env`:
     /// NUL-terminated `KEY=value` strings one after the other (at most
     /// [`MAX_ENV`] of them; the rest are not sent). Allocates and may
