@@ -40,6 +40,7 @@
 //! ([`ModuleKobj::memory_for_uevent`]: the same allocation, but one that
 //! fails where it would call `out_of_memory()`). A failure holds uevents
 //! as a verdict does.
+//!
 //! What is held longer than the ring keeps is counted in `uevents_dropped`;
 //! each hold in `uevent_holds`.
 //!
